@@ -1,0 +1,643 @@
+//! Model calls: `chat`, `text_completion`, `generate_content`, `embeddings`.
+
+use opentelemetry::{Array, KeyValue, StringValue, Value};
+
+use super::{deref_to_handle, SpanHandle};
+use crate::content::{self, ContentKind};
+use crate::semconv::{self, operation};
+
+/// Token usage of one model call. Input counts include cached tokens; output counts include
+/// reasoning tokens (the conventions' accounting).
+///
+/// # Examples
+///
+/// ```
+/// let usage = genai_otel::Usage::new(812, 164).cache_read(512);
+/// # let _ = usage;
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// `gen_ai.usage.input_tokens`.
+    pub input_tokens: Option<u64>,
+    /// `gen_ai.usage.output_tokens`.
+    pub output_tokens: Option<u64>,
+    /// `gen_ai.usage.cache_read.input_tokens`.
+    pub cache_read_input_tokens: Option<u64>,
+    /// `gen_ai.usage.cache_write.input_tokens`.
+    pub cache_write_input_tokens: Option<u64>,
+    /// `gen_ai.usage.reasoning.output_tokens`.
+    pub reasoning_output_tokens: Option<u64>,
+}
+
+impl Usage {
+    /// Input and output token counts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let usage = genai_otel::Usage::new(10, 5);
+    /// assert_eq!(usage.input_tokens, Some(10));
+    /// ```
+    pub fn new(input_tokens: u64, output_tokens: u64) -> Self {
+        Self {
+            input_tokens: Some(input_tokens),
+            output_tokens: Some(output_tokens),
+            ..Self::default()
+        }
+    }
+
+    /// Cached input tokens read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let usage = genai_otel::Usage::new(10, 5).cache_read(4);
+    /// # let _ = usage;
+    /// ```
+    pub fn cache_read(mut self, tokens: u64) -> Self {
+        self.cache_read_input_tokens = Some(tokens);
+        self
+    }
+
+    /// Input tokens written to the provider's cache.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let usage = genai_otel::Usage::new(10, 5).cache_write(6);
+    /// # let _ = usage;
+    /// ```
+    pub fn cache_write(mut self, tokens: u64) -> Self {
+        self.cache_write_input_tokens = Some(tokens);
+        self
+    }
+
+    /// Reasoning tokens (part of the output).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let usage = genai_otel::Usage::new(10, 50).reasoning(40);
+    /// # let _ = usage;
+    /// ```
+    pub fn reasoning(mut self, tokens: u64) -> Self {
+        self.reasoning_output_tokens = Some(tokens);
+        self
+    }
+
+    /// Adds `other` to `self` field by field (for streamed usage reported in pieces).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut total = genai_otel::Usage::new(10, 1);
+    /// total.accumulate(&genai_otel::Usage::new(0, 4));
+    /// assert_eq!(total.output_tokens, Some(5));
+    /// ```
+    pub fn accumulate(&mut self, other: &Usage) {
+        fn add(a: &mut Option<u64>, b: Option<u64>) {
+            if let Some(b) = b {
+                *a = Some(a.unwrap_or(0).saturating_add(b));
+            }
+        }
+        add(&mut self.input_tokens, other.input_tokens);
+        add(&mut self.output_tokens, other.output_tokens);
+        add(
+            &mut self.cache_read_input_tokens,
+            other.cache_read_input_tokens,
+        );
+        add(
+            &mut self.cache_write_input_tokens,
+            other.cache_write_input_tokens,
+        );
+        add(
+            &mut self.reasoning_output_tokens,
+            other.reasoning_output_tokens,
+        );
+    }
+}
+
+fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn strings(values: impl IntoIterator<Item = String>) -> Value {
+    Value::Array(Array::String(
+        values.into_iter().map(StringValue::from).collect(),
+    ))
+}
+
+/// Builder of an [`InferenceSpan`]: request parameters, all recorded at span start.
+///
+/// # Examples
+///
+/// ```
+/// use genai_otel::InferenceSpan;
+/// let chat = InferenceSpan::chat("openai", "gpt-4.1-mini")
+///     .temperature(0.2)
+///     .max_tokens(512)
+///     .server("api.openai.com", 443)
+///     .start();
+/// # drop(chat);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "call .start() to create the span"]
+pub struct InferenceSpanBuilder {
+    operation: &'static str,
+    provider: String,
+    model: String,
+    attributes: Vec<KeyValue>,
+}
+
+impl InferenceSpanBuilder {
+    fn attr(mut self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.attributes.push(KeyValue::new(key, value));
+        self
+    }
+
+    /// `gen_ai.request.temperature`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").temperature(0.0);
+    /// # let _ = b;
+    /// ```
+    pub fn temperature(self, value: f64) -> Self {
+        self.attr(semconv::GEN_AI_REQUEST_TEMPERATURE, value)
+    }
+
+    /// `gen_ai.request.top_p`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").top_p(0.9);
+    /// # let _ = b;
+    /// ```
+    pub fn top_p(self, value: f64) -> Self {
+        self.attr(semconv::GEN_AI_REQUEST_TOP_P, value)
+    }
+
+    /// `gen_ai.request.top_k` (decoding top-k).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("anthropic", "m").top_k(40);
+    /// # let _ = b;
+    /// ```
+    pub fn top_k(self, value: u64) -> Self {
+        self.attr(semconv::GEN_AI_REQUEST_TOP_K, int(value))
+    }
+
+    /// `gen_ai.request.max_tokens`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").max_tokens(256);
+    /// # let _ = b;
+    /// ```
+    pub fn max_tokens(self, value: u64) -> Self {
+        self.attr(semconv::GEN_AI_REQUEST_MAX_TOKENS, int(value))
+    }
+
+    /// `gen_ai.request.seed`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").seed(7);
+    /// # let _ = b;
+    /// ```
+    pub fn seed(self, value: i64) -> Self {
+        self.attr(semconv::GEN_AI_REQUEST_SEED, value)
+    }
+
+    /// `gen_ai.request.frequency_penalty`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").frequency_penalty(0.1);
+    /// # let _ = b;
+    /// ```
+    pub fn frequency_penalty(self, value: f64) -> Self {
+        self.attr(semconv::GEN_AI_REQUEST_FREQUENCY_PENALTY, value)
+    }
+
+    /// `gen_ai.request.presence_penalty`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").presence_penalty(0.1);
+    /// # let _ = b;
+    /// ```
+    pub fn presence_penalty(self, value: f64) -> Self {
+        self.attr(semconv::GEN_AI_REQUEST_PRESENCE_PENALTY, value)
+    }
+
+    /// `gen_ai.request.stop_sequences`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").stop_sequences(["\n\n"]);
+    /// # let _ = b;
+    /// ```
+    pub fn stop_sequences<S: Into<String>>(self, values: impl IntoIterator<Item = S>) -> Self {
+        let v = strings(values.into_iter().map(Into::into));
+        self.attr(semconv::GEN_AI_REQUEST_STOP_SEQUENCES, v)
+    }
+
+    /// `gen_ai.request.choice.count` (recorded only when != 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").choice_count(3);
+    /// # let _ = b;
+    /// ```
+    pub fn choice_count(self, n: u64) -> Self {
+        if n == 1 {
+            return self;
+        }
+        self.attr(semconv::GEN_AI_REQUEST_CHOICE_COUNT, int(n))
+    }
+
+    /// Marks a streaming request (`gen_ai.request.stream = true`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").streaming();
+    /// # let _ = b;
+    /// ```
+    pub fn streaming(self) -> Self {
+        self.attr(semconv::GEN_AI_REQUEST_STREAM, true)
+    }
+
+    /// `gen_ai.output.type` (`text`, `json`, `image`, `speech`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").output_type("json");
+    /// # let _ = b;
+    /// ```
+    pub fn output_type(self, value: impl Into<String>) -> Self {
+        self.attr(semconv::GEN_AI_OUTPUT_TYPE, value.into())
+    }
+
+    /// `gen_ai.conversation.id`, when the app has one (never invented).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").conversation_id("conv_1");
+    /// # let _ = b;
+    /// ```
+    pub fn conversation_id(self, id: impl Into<String>) -> Self {
+        self.attr(semconv::GEN_AI_CONVERSATION_ID, id.into())
+    }
+
+    /// `server.address` and `server.port` of the model endpoint.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").server("api.openai.com", 443);
+    /// # let _ = b;
+    /// ```
+    pub fn server(self, address: impl Into<String>, port: u16) -> Self {
+        self.attr(semconv::SERVER_ADDRESS, address.into())
+            .attr(semconv::SERVER_PORT, i64::from(port))
+    }
+
+    /// `gen_ai.embeddings.dimension.count` (embeddings).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::embeddings("openai", "text-embedding-3-small").dimensions(512);
+    /// # let _ = b;
+    /// ```
+    pub fn dimensions(self, n: u64) -> Self {
+        self.attr(semconv::GEN_AI_EMBEDDINGS_DIMENSION_COUNT, int(n))
+    }
+
+    /// `gen_ai.request.encoding_formats` (embeddings).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::embeddings("openai", "m").encoding_formats(["float"]);
+    /// # let _ = b;
+    /// ```
+    pub fn encoding_formats<S: Into<String>>(self, values: impl IntoIterator<Item = S>) -> Self {
+        let v = strings(values.into_iter().map(Into::into));
+        self.attr(semconv::GEN_AI_REQUEST_ENCODING_FORMATS, v)
+    }
+
+    /// Any other request attribute (metadata only).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("openai", "m").attribute("openai.request.service_tier", "auto");
+    /// # let _ = b;
+    /// ```
+    pub fn attribute(self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.attr(key, value)
+    }
+
+    /// Creates the span as a child of the current span.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let span = genai_otel::InferenceSpan::chat("openai", "gpt-4.1-mini").start();
+    /// # drop(span);
+    /// ```
+    pub fn start(self) -> InferenceSpan {
+        let name = if self.model.is_empty() {
+            self.operation.to_string()
+        } else {
+            format!("{} {}", self.operation, self.model)
+        };
+        let span = tracing::info_span!(
+            target: "genai_otel",
+            "gen_ai.inference",
+            otel.name = %name,
+            otel.kind = "client",
+            gen_ai.operation.name = self.operation,
+        );
+        let handle = SpanHandle::new(span);
+        let s = handle.span();
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        s.set_attribute(semconv::GEN_AI_PROVIDER_NAME, self.provider);
+        if !self.model.is_empty() {
+            s.set_attribute(semconv::GEN_AI_REQUEST_MODEL, self.model);
+        }
+        for kv in self.attributes {
+            s.set_attribute(kv.key, kv.value);
+        }
+        InferenceSpan {
+            handle,
+            first_chunk: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+/// A model call: `chat`, `text_completion`, `generate_content` or `embeddings`.
+///
+/// # Examples
+///
+/// ```
+/// use genai_otel::{InferenceSpan, Message, OutputMessage, Usage};
+/// let chat = InferenceSpan::chat("openai", "gpt-4.1-mini").temperature(0.2).start();
+/// let messages = vec![Message::system("Be brief."), Message::user("Refund status?")];
+/// chat.record_input_messages(&messages);
+/// // ... call the model ...
+/// chat.record_response("chatcmpl-123", "gpt-4.1-mini-2025-04-14", ["stop"]);
+/// chat.record_usage(Usage::new(812, 164).cache_read(512));
+/// chat.record_output_messages(&[OutputMessage::new(Message::assistant("Issued."), "stop")]);
+/// chat.end();
+/// ```
+#[derive(Debug, Clone)]
+pub struct InferenceSpan {
+    handle: SpanHandle,
+    first_chunk: std::sync::OnceLock<()>,
+}
+
+deref_to_handle!(InferenceSpan);
+
+impl InferenceSpan {
+    fn builder(operation: &'static str, provider: &str, model: &str) -> InferenceSpanBuilder {
+        InferenceSpanBuilder {
+            operation,
+            provider: provider.to_string(),
+            model: model.to_string(),
+            attributes: Vec::new(),
+        }
+    }
+
+    /// A chat call (`chat {model}`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::chat("anthropic", "claude-sonnet-4");
+    /// # let _ = b;
+    /// ```
+    pub fn chat(provider: &str, model: &str) -> InferenceSpanBuilder {
+        Self::builder(operation::CHAT, provider, model)
+    }
+
+    /// A legacy completion call (`text_completion {model}`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::text_completion("openai", "gpt-3.5-turbo-instruct");
+    /// # let _ = b;
+    /// ```
+    pub fn text_completion(provider: &str, model: &str) -> InferenceSpanBuilder {
+        Self::builder(operation::TEXT_COMPLETION, provider, model)
+    }
+
+    /// A multimodal generation call (`generate_content {model}`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::generate_content("gcp.gemini", "gemini-2.5-flash");
+    /// # let _ = b;
+    /// ```
+    pub fn generate_content(provider: &str, model: &str) -> InferenceSpanBuilder {
+        Self::builder(operation::GENERATE_CONTENT, provider, model)
+    }
+
+    /// An embeddings call (`embeddings {model}`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = genai_otel::InferenceSpan::embeddings("openai", "text-embedding-3-small");
+    /// # let _ = b;
+    /// ```
+    pub fn embeddings(provider: &str, model: &str) -> InferenceSpanBuilder {
+        Self::builder(operation::EMBEDDINGS, provider, model)
+    }
+
+    /// Records the chat history sent (`gen_ai.input.messages`) — content: only when
+    /// capture allows it, redacted. `messages` is serialized only then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chat = genai_otel::InferenceSpan::chat("openai", "m").start();
+    /// chat.record_input_messages(&[genai_otel::Message::user("hi")]);
+    /// ```
+    pub fn record_input_messages<T: serde::Serialize + ?Sized>(&self, messages: &T) -> bool {
+        self.capture(
+            ContentKind::InputMessages,
+            semconv::GEN_AI_INPUT_MESSAGES,
+            || content::json(messages),
+        )
+    }
+
+    /// Records separately passed system instructions (`gen_ai.system_instructions`) —
+    /// content.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chat = genai_otel::InferenceSpan::chat("anthropic", "m").start();
+    /// chat.record_system_instructions(&[genai_otel::Part::text("Be brief.")]);
+    /// ```
+    pub fn record_system_instructions<T: serde::Serialize + ?Sized>(&self, parts: &T) -> bool {
+        self.capture(
+            ContentKind::SystemInstructions,
+            semconv::GEN_AI_SYSTEM_INSTRUCTIONS,
+            || content::json(parts),
+        )
+    }
+
+    /// Records the model's answer (`gen_ai.output.messages`) — content.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use genai_otel::{Message, OutputMessage};
+    /// let chat = genai_otel::InferenceSpan::chat("openai", "m").start();
+    /// chat.record_output_messages(&[OutputMessage::new(Message::assistant("ok"), "stop")]);
+    /// ```
+    pub fn record_output_messages<T: serde::Serialize + ?Sized>(&self, messages: &T) -> bool {
+        self.capture(
+            ContentKind::OutputMessages,
+            semconv::GEN_AI_OUTPUT_MESSAGES,
+            || content::json(messages),
+        )
+    }
+
+    /// Records the names of the tools offered to the model (`gen_ai.tool.definitions` in
+    /// the simplified `[{"type":"function","name":..}]` form, which carries no content).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chat = genai_otel::InferenceSpan::chat("openai", "m").start();
+    /// chat.record_tool_names(["create_refund", "lookup_order"]);
+    /// ```
+    pub fn record_tool_names<S: AsRef<str>>(&self, names: impl IntoIterator<Item = S>) {
+        let defs: Vec<serde_json::Value> = names
+            .into_iter()
+            .map(|n| serde_json::json!({"type": "function", "name": n.as_ref()}))
+            .collect();
+        self.set_attribute(
+            semconv::GEN_AI_TOOL_DEFINITIONS,
+            serde_json::Value::Array(defs).to_string(),
+        );
+    }
+
+    /// Records token usage.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chat = genai_otel::InferenceSpan::chat("openai", "m").start();
+    /// chat.record_usage(genai_otel::Usage::new(100, 20));
+    /// ```
+    pub fn record_usage(&self, usage: Usage) {
+        let pairs = [
+            (semconv::GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
+            (semconv::GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
+            (
+                semconv::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+                usage.cache_read_input_tokens,
+            ),
+            (
+                semconv::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+                usage.cache_write_input_tokens,
+            ),
+            (
+                semconv::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+                usage.reasoning_output_tokens,
+            ),
+        ];
+        for (key, value) in pairs {
+            if let Some(v) = value {
+                self.set_attribute(key, int(v));
+            }
+        }
+    }
+
+    /// Records the response id, the model that answered and one finish reason per choice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chat = genai_otel::InferenceSpan::chat("openai", "gpt-4.1-mini").start();
+    /// chat.record_response("chatcmpl-1", "gpt-4.1-mini-2025-04-14", ["stop"]);
+    /// ```
+    pub fn record_response<S: Into<String>>(
+        &self,
+        response_id: &str,
+        response_model: &str,
+        finish_reasons: impl IntoIterator<Item = S>,
+    ) {
+        if !response_id.is_empty() {
+            self.set_attribute(semconv::GEN_AI_RESPONSE_ID, response_id.to_string());
+        }
+        if !response_model.is_empty() {
+            self.set_attribute(semconv::GEN_AI_RESPONSE_MODEL, response_model.to_string());
+        }
+        self.record_finish_reasons(finish_reasons);
+    }
+
+    /// Records `gen_ai.response.finish_reasons` alone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chat = genai_otel::InferenceSpan::chat("openai", "m").start();
+    /// chat.record_finish_reasons(["length"]);
+    /// ```
+    pub fn record_finish_reasons<S: Into<String>>(&self, reasons: impl IntoIterator<Item = S>) {
+        let reasons: Vec<String> = reasons.into_iter().map(Into::into).collect();
+        if !reasons.is_empty() {
+            self.set_attribute(semconv::GEN_AI_RESPONSE_FINISH_REASONS, strings(reasons));
+        }
+    }
+
+    /// Records `gen_ai.response.time_to_first_chunk` (seconds since the span started) the
+    /// first time it is called; later calls do nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chat = genai_otel::InferenceSpan::chat("openai", "m").streaming().start();
+    /// chat.record_first_chunk();
+    /// ```
+    pub fn record_first_chunk(&self) {
+        if self.first_chunk.set(()).is_ok() {
+            let secs = self.elapsed_secs();
+            self.set_attribute(semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, secs);
+        }
+    }
+
+    /// Records the estimated cost in USD (`genai_otel.cost.usd`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chat = genai_otel::InferenceSpan::chat("openai", "m").start();
+    /// chat.record_cost_usd(0.00042);
+    /// ```
+    pub fn record_cost_usd(&self, usd: f64) {
+        self.set_attribute(semconv::COST_USD, usd);
+    }
+}
