@@ -1,0 +1,870 @@
+//! The built-in detectors: the public [`Detector`] set type and the table of
+//! patterns and validators behind it.
+//!
+//! Each built-in is a regex that finds a *candidate* plus a validator
+//! ([`Refine`]) that accepts or rejects it and decides the exact span to
+//! replace. Several patterns start at a rare anchor byte instead of at the
+//! start of the secret (an e-mail at its `@`, an IPv6 address at its first
+//! `:`, an IBAN at its check digits, a `password=` assignment at the `=`), and
+//! the validator extends the span to the left. That keeps every pattern's
+//! first byte rare, which is what lets the scanner skip ordinary prose
+//! without running the automaton (see the `scan` module).
+
+use std::fmt;
+use std::ops::{BitOr, BitOrAssign, Range};
+
+use super::validate::{self, is_alnum, is_word, prev, KeyKind};
+
+/// A set of built-in detectors.
+///
+/// Combine single detectors with `|`, or use [`Detector::ALL`] /
+/// [`Detector::API_KEYS`]. Each detector has a stable name (its label in the
+/// redacted output, e.g. `[email]`) that [`Detector::from_name`] and the
+/// `genai-otel redact --detectors` flag accept.
+///
+/// | name | finds | validated by |
+/// |---|---|---|
+/// | `email` | `local@domain.tld` | shape, TLD of 2+ letters |
+/// | `phone` | North American `(415) 555-2671`, `415-555-2671`, `415.555.2671`, `+1 415 555 2671`; international E.164 `+44 20 7946 0958`, `+49-30-1234567`, `+33.1.23.45.67.89` | digit count (E.164: 8 to 15), not part of a longer number |
+/// | `ssn` | US SSN `123-45-6789`, `123 45 6789` | area not 000/666, group not 00, serial not 0000 |
+/// | `card` | payment cards, 13 to 19 digits, plain or grouped by spaces or dashes (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, ...) | Luhn, issuer digit 1 to 6, consistent grouping |
+/// | `iban` | IBANs of the SWIFT registry countries (uppercase country code), plain or in groups of four | per-country length, mod-97 |
+/// | `ipv4` | dotted quads | octets ≤ 255, not part of a longer dotted number |
+/// | `ipv6` | full, `::`-compressed, IPv4-embedded, with `%zone` | parsed by `std::net::Ipv6Addr` |
+/// | `jwt` | `eyJ….eyJ….sig` | three dot-separated base64url parts |
+/// | `auth_header` | `Authorization: Bearer …` / `Basic …` (any scheme), bare `Bearer <token>` and `Basic <base64>` | Basic decodes to `user:password`; bare Bearer tokens mix letters and digits |
+/// | `url_credentials` | `scheme://user:password@host` | the `user:password` part |
+/// | `private_key` | PEM `-----BEGIN … PRIVATE KEY-----` blocks | to the END line, or to the end of text if it is missing |
+/// | `openai_key` | `sk-…`, `sk-proj-…`, `sk-svcacct-…` | length |
+/// | `anthropic_key` | `sk-ant-…` | length |
+/// | `aws_key` | access key ids `AKIA…` / `ASIA…`; secret keys after `aws_secret_access_key=` / `AWS_SECRET_KEY:` | length, variable name |
+/// | `github_token` | `ghp_` / `gho_` / `ghu_` / `ghs_` / `ghr_` classic, `github_pat_` fine-grained | length |
+/// | `slack_token` | `xoxb-` / `xoxp-` / `xoxa-` / `xoxe-` / `xoxr-` / `xoxs-`, `xapp-`, incoming-webhook URLs | length |
+/// | `stripe_key` | `sk_live_` / `sk_test_` / `rk_live_` / `rk_test_`, `whsec_` | length |
+/// | `google_key` | `AIza…` API keys, `ya29.` OAuth tokens, `GOCSPX-` client secrets | length |
+/// | `huggingface_token` | `hf_…` | length |
+/// | `other_api_key` | GitLab `glpat-`, npm `npm_`, PyPI `pypi-`, SendGrid `SG.`, Groq `gsk_`, Replicate `r8_`, xAI `xai-`, Perplexity `pplx-`, DigitalOcean `dop_v1_` | length |
+/// | `generic_secret` | values after secret-bearing names: `password=`, `secret:`, `api_key=`, `"token": "…"`, `client_secret`, `DB_PASSWORD`, … | name ends in a secret word (`max_tokens` does not) |
+///
+/// Not redacted on purpose: UUIDs (identifiers, and indistinguishable from
+/// random ids), dates, times, prices, version strings (`v8.7.34`), order
+/// numbers, and digit runs that fail the validators (a 16-digit number that
+/// fails Luhn). Dotted quads that look like versions (`1.2.3.4`) *are*
+/// redacted as `ipv4`: the two cannot be told apart and the detector errs on
+/// the side of removing.
+///
+/// # Examples
+///
+/// ```
+/// use genai_otel::Detector;
+///
+/// let set = Detector::EMAIL | Detector::PHONE;
+/// assert!(set.contains(Detector::EMAIL));
+/// assert!(!set.contains(Detector::CARD));
+/// assert!(Detector::ALL.contains(Detector::API_KEYS));
+/// assert_eq!(Detector::from_name("email"), Some(Detector::EMAIL));
+/// assert_eq!(set.names().collect::<Vec<_>>(), ["email", "phone"]);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Detector(u32);
+
+impl Detector {
+    /// No detector.
+    pub const NONE: Detector = Detector(0);
+    /// E-mail addresses.
+    pub const EMAIL: Detector = Detector(1 << 0);
+    /// Phone numbers (North American formats and international E.164).
+    pub const PHONE: Detector = Detector(1 << 1);
+    /// US Social Security numbers.
+    pub const SSN: Detector = Detector(1 << 2);
+    /// Payment card numbers (Luhn-validated).
+    pub const CARD: Detector = Detector(1 << 3);
+    /// IBANs (mod-97 validated).
+    pub const IBAN: Detector = Detector(1 << 4);
+    /// IPv4 addresses.
+    pub const IPV4: Detector = Detector(1 << 5);
+    /// IPv6 addresses.
+    pub const IPV6: Detector = Detector(1 << 6);
+    /// JSON Web Tokens.
+    pub const JWT: Detector = Detector(1 << 7);
+    /// `Authorization` header values, bare `Bearer` / `Basic` credentials.
+    pub const AUTH_HEADER: Detector = Detector(1 << 8);
+    /// `user:password` inside URLs.
+    pub const URL_CREDENTIALS: Detector = Detector(1 << 9);
+    /// PEM private-key blocks.
+    pub const PRIVATE_KEY: Detector = Detector(1 << 10);
+    /// OpenAI API keys, including project and service-account keys.
+    pub const OPENAI_KEY: Detector = Detector(1 << 11);
+    /// Anthropic API keys.
+    pub const ANTHROPIC_KEY: Detector = Detector(1 << 12);
+    /// AWS access key ids, and secret keys after their variable names.
+    pub const AWS_KEY: Detector = Detector(1 << 13);
+    /// GitHub tokens, classic and fine-grained.
+    pub const GITHUB_TOKEN: Detector = Detector(1 << 14);
+    /// Slack tokens and incoming-webhook URLs.
+    pub const SLACK_TOKEN: Detector = Detector(1 << 15);
+    /// Stripe secret, restricted and webhook-signing keys.
+    pub const STRIPE_KEY: Detector = Detector(1 << 16);
+    /// Google API keys, OAuth access tokens and OAuth client secrets.
+    pub const GOOGLE_KEY: Detector = Detector(1 << 17);
+    /// Hugging Face access tokens.
+    pub const HUGGINGFACE_TOKEN: Detector = Detector(1 << 18);
+    /// Prefixed tokens of other providers (GitLab, npm, PyPI, SendGrid, Groq,
+    /// Replicate, xAI, Perplexity, DigitalOcean).
+    pub const OTHER_API_KEY: Detector = Detector(1 << 19);
+    /// Values assigned to secret-bearing names (`password=…`, `"api_key": …`).
+    pub const GENERIC_SECRET: Detector = Detector(1 << 20);
+
+    /// Every provider API-key detector, [`Detector::AWS_KEY`] included.
+    pub const API_KEYS: Detector = Detector(
+        Self::OPENAI_KEY.0
+            | Self::ANTHROPIC_KEY.0
+            | Self::AWS_KEY.0
+            | Self::GITHUB_TOKEN.0
+            | Self::SLACK_TOKEN.0
+            | Self::STRIPE_KEY.0
+            | Self::GOOGLE_KEY.0
+            | Self::HUGGINGFACE_TOKEN.0
+            | Self::OTHER_API_KEY.0,
+    );
+
+    /// Every built-in detector.
+    pub const ALL: Detector = Detector((1 << 21) - 1);
+
+    const NAMES: [(Detector, &'static str); 21] = [
+        (Self::EMAIL, "email"),
+        (Self::PHONE, "phone"),
+        (Self::SSN, "ssn"),
+        (Self::CARD, "card"),
+        (Self::IBAN, "iban"),
+        (Self::IPV4, "ipv4"),
+        (Self::IPV6, "ipv6"),
+        (Self::JWT, "jwt"),
+        (Self::AUTH_HEADER, "auth_header"),
+        (Self::URL_CREDENTIALS, "url_credentials"),
+        (Self::PRIVATE_KEY, "private_key"),
+        (Self::OPENAI_KEY, "openai_key"),
+        (Self::ANTHROPIC_KEY, "anthropic_key"),
+        (Self::AWS_KEY, "aws_key"),
+        (Self::GITHUB_TOKEN, "github_token"),
+        (Self::SLACK_TOKEN, "slack_token"),
+        (Self::STRIPE_KEY, "stripe_key"),
+        (Self::GOOGLE_KEY, "google_key"),
+        (Self::HUGGINGFACE_TOKEN, "huggingface_token"),
+        (Self::OTHER_API_KEY, "other_api_key"),
+        (Self::GENERIC_SECRET, "generic_secret"),
+    ];
+
+    /// True if every detector in `other` is in `self`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use genai_otel::Detector;
+    ///
+    /// assert!(Detector::ALL.contains(Detector::IBAN | Detector::JWT));
+    /// assert!(!Detector::EMAIL.contains(Detector::ALL));
+    /// ```
+    pub const fn contains(self, other: Detector) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// True if `self` and `other` share at least one detector.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use genai_otel::Detector;
+    ///
+    /// assert!(Detector::API_KEYS.intersects(Detector::OPENAI_KEY | Detector::EMAIL));
+    /// assert!(!Detector::EMAIL.intersects(Detector::PHONE));
+    /// ```
+    pub const fn intersects(self, other: Detector) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// True if the set holds no detector.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use genai_otel::Detector;
+    ///
+    /// assert!(Detector::NONE.is_empty());
+    /// assert!(!Detector::EMAIL.is_empty());
+    /// ```
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Looks a detector up by name (`"email"`, `"openai_key"`, …). The group
+    /// names `"all"` and `"api_keys"` are accepted too. Names are matched
+    /// exactly (lowercase).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use genai_otel::Detector;
+    ///
+    /// assert_eq!(Detector::from_name("card"), Some(Detector::CARD));
+    /// assert_eq!(Detector::from_name("api_keys"), Some(Detector::API_KEYS));
+    /// assert_eq!(Detector::from_name("credit-card"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Detector> {
+        match name {
+            "all" => Some(Self::ALL),
+            "api_keys" => Some(Self::API_KEYS),
+            _ => Self::NAMES
+                .iter()
+                .find(|(_, n)| *n == name)
+                .map(|(d, _)| *d),
+        }
+    }
+
+    /// The names of the detectors in this set, in table order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use genai_otel::Detector;
+    ///
+    /// assert_eq!(Detector::ALL.names().count(), 21);
+    /// assert_eq!(Detector::SSN.names().next(), Some("ssn"));
+    /// ```
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .filter(move |(d, _)| self.contains(*d))
+            .map(|(_, n)| n)
+    }
+
+    /// The name of a single detector; `None` for an empty or multi-detector
+    /// set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use genai_otel::Detector;
+    ///
+    /// assert_eq!(Detector::IPV6.name(), Some("ipv6"));
+    /// assert_eq!((Detector::IPV4 | Detector::IPV6).name(), None);
+    /// ```
+    pub fn name(self) -> Option<&'static str> {
+        Self::NAMES
+            .iter()
+            .find(|(d, _)| *d == self)
+            .map(|(_, n)| *n)
+    }
+
+    /// The label written for this detector's matches (its name, or `"pii"`
+    /// for a set that is not a single detector).
+    pub(crate) fn label(self) -> &'static str {
+        self.name().unwrap_or("pii")
+    }
+}
+
+impl BitOr for Detector {
+    type Output = Detector;
+
+    fn bitor(self, rhs: Detector) -> Detector {
+        Detector(self.0 | rhs.0)
+    }
+}
+
+impl BitOrAssign for Detector {
+    fn bitor_assign(&mut self, rhs: Detector) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl fmt::Debug for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Detector(")?;
+        for (i, name) in self.names().enumerate() {
+            if i > 0 {
+                f.write_str(" | ")?;
+            }
+            f.write_str(name)?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// How a built-in candidate is validated and which span it replaces.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Refine {
+    /// The whole match, if it is at least this long.
+    MinLen(usize),
+    Email,
+    UrlCredentials,
+    Jwt,
+    Bearer,
+    Basic,
+    Phone,
+    Ssn,
+    Card,
+    Ipv4,
+    Ipv6,
+    Iban,
+    Assignment,
+}
+
+/// One built-in pattern.
+#[derive(Debug)]
+pub(crate) struct Builtin {
+    /// The detector(s) that switch this pattern on.
+    pub(crate) detector: Detector,
+    pub(crate) pattern: &'static str,
+    pub(crate) refine: Refine,
+}
+
+const fn b(detector: Detector, pattern: &'static str, refine: Refine) -> Builtin {
+    Builtin {
+        detector,
+        pattern,
+        refine,
+    }
+}
+
+/// The built-in patterns in priority order: when two start at the same byte,
+/// the earlier one is tried first (a rejected candidate falls through to the
+/// next pattern that can start there).
+pub(crate) static BUILTINS: &[Builtin] = &[
+    b(
+        Detector::PRIVATE_KEY,
+        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----|[\s\S]*)",
+        Refine::MinLen(1),
+    ),
+    b(
+        Detector::URL_CREDENTIALS,
+        r"://[^\s:/?#@\[\]]*:[^\s/?#]*@",
+        Refine::UrlCredentials,
+    ),
+    b(
+        Detector::JWT,
+        r"(?-u:\b)eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
+        Refine::Jwt,
+    ),
+    b(
+        Detector::ANTHROPIC_KEY,
+        r"(?-u:\b)sk-ant-[A-Za-z0-9_-]+",
+        Refine::MinLen(30),
+    ),
+    b(
+        Detector::OPENAI_KEY,
+        r"(?-u:\b)sk-[A-Za-z0-9_-]+",
+        Refine::MinLen(23),
+    ),
+    b(
+        Detector::AWS_KEY,
+        r"(?-u:\b)(?:AKIA|ASIA)[A-Z0-9]{16}(?-u:\b)",
+        Refine::MinLen(20),
+    ),
+    b(
+        Detector::GITHUB_TOKEN,
+        r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]+|github_pat_[A-Za-z0-9_]+)",
+        Refine::MinLen(30),
+    ),
+    b(
+        Detector::SLACK_TOKEN,
+        r"(?-u:\b)(?:xox[abeprs]-[A-Za-z0-9-]+|xapp-[0-9]+-[A-Za-z0-9-]+)",
+        Refine::MinLen(15),
+    ),
+    b(
+        // Starts at the `:` of `https://` so the `:` trigger byte covers it.
+        Detector::SLACK_TOKEN,
+        r"://hooks\.slack\.com/services/[A-Za-z0-9_/-]+",
+        Refine::MinLen(43),
+    ),
+    b(
+        Detector::STRIPE_KEY,
+        r"(?-u:\b)(?:[sr]k_(?:live|test)_[A-Za-z0-9]+|whsec_[A-Za-z0-9]+)",
+        Refine::MinLen(20),
+    ),
+    b(
+        Detector::GOOGLE_KEY,
+        r"(?-u:\b)(?:AIza[A-Za-z0-9_-]+|ya29\.[A-Za-z0-9_-]+|GOCSPX-[A-Za-z0-9_-]+)",
+        Refine::MinLen(30),
+    ),
+    b(
+        Detector::HUGGINGFACE_TOKEN,
+        r"(?-u:\b)hf_[A-Za-z0-9]+",
+        Refine::MinLen(30),
+    ),
+    b(
+        Detector::OTHER_API_KEY,
+        r"(?-u:\b)(?:glpat-[A-Za-z0-9_-]+|npm_[A-Za-z0-9]+|pypi-[A-Za-z0-9_-]+|SG\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+|gsk_[A-Za-z0-9]+|r8_[A-Za-z0-9]+|xai-[A-Za-z0-9]+|pplx-[A-Za-z0-9]+|dop_v1_[a-f0-9]+)",
+        Refine::MinLen(24),
+    ),
+    b(
+        Detector::AUTH_HEADER,
+        r"(?-u:\b)(?:Bearer|bearer)[ \t]+[A-Za-z0-9._~+/-]+=*",
+        Refine::Bearer,
+    ),
+    b(
+        Detector::AUTH_HEADER,
+        r"(?-u:\b)Basic[ \t]+[A-Za-z0-9+/]+={0,2}",
+        Refine::Basic,
+    ),
+    b(
+        Detector::EMAIL,
+        r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?-u:\b)",
+        Refine::Email,
+    ),
+    b(
+        Detector::IBAN,
+        r"[0-9]{2}(?: ?[A-Za-z0-9]){11,30}",
+        Refine::Iban,
+    ),
+    b(
+        Detector::CARD,
+        r"[0-9](?:[ -]?[0-9]){12,18}(?-u:\b)",
+        Refine::Card,
+    ),
+    b(
+        Detector::SSN,
+        r"[0-9]{3}(?:-[0-9]{2}-| [0-9]{2} )[0-9]{4}(?-u:\b)",
+        Refine::Ssn,
+    ),
+    b(
+        Detector::PHONE,
+        r"(?:\+?1[ .-]?)?(?:\([0-9]{3}\)[ .-]?|[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}(?-u:\b)",
+        Refine::Phone,
+    ),
+    b(
+        Detector::PHONE,
+        r"\+[1-9](?:[ .()-]{0,2}[0-9]){7,14}(?-u:\b)",
+        Refine::Phone,
+    ),
+    b(
+        Detector::IPV4,
+        r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?-u:\b)",
+        Refine::Ipv4,
+    ),
+    b(
+        Detector::IPV6,
+        r":(?:[0-9A-Fa-f]{0,4}:)+[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:%[0-9A-Za-z]+)?|:(?:[0-9A-Fa-f]{1,4}:|:)[0-9A-Fa-f:]*(?:%[0-9A-Za-z]+)?",
+        Refine::Ipv6,
+    ),
+    b(
+        Detector(Detector::AUTH_HEADER.0 | Detector::AWS_KEY.0 | Detector::GENERIC_SECRET.0),
+        r"[:=]",
+        Refine::Assignment,
+    ),
+];
+
+/// An accepted candidate: the span to replace and the detector it counts as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Accepted {
+    pub(crate) span: Range<usize>,
+    pub(crate) detector: Detector,
+}
+
+impl Builtin {
+    /// Validates the candidate `m` found in `bytes`. `floor` is the end of the
+    /// previous accepted span: a left-extension never crosses it. `enabled`
+    /// is the redactor's detector set.
+    pub(crate) fn refine(
+        &self,
+        bytes: &[u8],
+        m: Range<usize>,
+        floor: usize,
+        enabled: Detector,
+    ) -> Option<Accepted> {
+        let whole = |det: Detector| Accepted {
+            span: m.clone(),
+            detector: det,
+        };
+        let found = bytes.get(m.clone())?;
+        match self.refine {
+            Refine::MinLen(n) => (found.len() >= n).then(|| whole(self.detector)),
+            Refine::Email => email(bytes, m, floor),
+            Refine::UrlCredentials => url_credentials(found, m.start),
+            Refine::Jwt => {
+                let mut parts = found.split(|&c| c == b'.');
+                let header = parts.next()?.len();
+                let payload = parts.next()?.len();
+                (header >= 10 && payload >= 10).then(|| whole(Detector::JWT))
+            }
+            Refine::Bearer => {
+                let start = m.start + found.iter().position(|&c| c == b' ' || c == b'\t')?;
+                let start = start
+                    + bytes
+                        .get(start..m.end)?
+                        .iter()
+                        .take_while(|&&c| c == b' ' || c == b'\t')
+                        .count();
+                let token = bytes.get(start..m.end)?;
+                (token.len() >= 16 && validate::looks_random(token)).then_some(Accepted {
+                    span: start..m.end,
+                    detector: Detector::AUTH_HEADER,
+                })
+            }
+            Refine::Basic => {
+                let start = m.start + found.iter().position(|&c| c == b' ' || c == b'\t')?;
+                let start = start
+                    + bytes
+                        .get(start..m.end)?
+                        .iter()
+                        .take_while(|&&c| c == b' ' || c == b'\t')
+                        .count();
+                let token = bytes.get(start..m.end)?;
+                (token.len() >= 8 && validate::basic_credentials(token)).then_some(Accepted {
+                    span: start..m.end,
+                    detector: Detector::AUTH_HEADER,
+                })
+            }
+            Refine::Phone => {
+                let ok = !prev(bytes, m.start).is_some_and(is_alnum)
+                    && !validate::follows_number(bytes, m.start)
+                    && !validate::continues_number(bytes, m.end);
+                ok.then(|| whole(Detector::PHONE))
+            }
+            Refine::Ssn => {
+                let ok = !prev(bytes, m.start).is_some_and(is_alnum)
+                    && !validate::follows_number(bytes, m.start)
+                    && !validate::continues_number(bytes, m.end)
+                    && validate::ssn(found);
+                ok.then(|| whole(Detector::SSN))
+            }
+            Refine::Card => card(bytes, m),
+            Refine::Ipv4 => {
+                let before_ok = match prev(bytes, m.start) {
+                    Some(p) => !is_alnum(p) && !validate::follows_number(bytes, m.start),
+                    None => true,
+                };
+                let after_ok = !(bytes.get(m.end) == Some(&b'.')
+                    && bytes.get(m.end + 1).is_some_and(u8::is_ascii_digit));
+                (before_ok && after_ok && validate::ipv4(found)).then(|| whole(Detector::IPV4))
+            }
+            Refine::Ipv6 => ipv6(bytes, m, floor),
+            Refine::Iban => iban(bytes, m.start, floor),
+            Refine::Assignment => assignment(bytes, m.start, enabled),
+        }
+    }
+}
+
+fn is_local_part(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+fn email(bytes: &[u8], m: Range<usize>, floor: usize) -> Option<Accepted> {
+    let at = m.start;
+    let mut start = at;
+    while start > floor && at - start < 128 && prev(bytes, start).is_some_and(is_local_part) {
+        start -= 1;
+    }
+    while start < at && bytes.get(start) == Some(&b'.') {
+        start += 1;
+    }
+    (start < at).then_some(Accepted {
+        span: start..m.end,
+        detector: Detector::EMAIL,
+    })
+}
+
+fn url_credentials(found: &[u8], start: usize) -> Option<Accepted> {
+    // found = "://user:password@"
+    let inner = found.get(3..found.len().checked_sub(1)?)?;
+    let colon = inner.iter().position(|&c| c == b':')?;
+    let password = inner.get(colon + 1..)?;
+    (!password.is_empty()).then_some(Accepted {
+        span: start + 3..start + 3 + inner.len(),
+        detector: Detector::URL_CREDENTIALS,
+    })
+}
+
+fn card(bytes: &[u8], m: Range<usize>) -> Option<Accepted> {
+    if prev(bytes, m.start).is_some_and(is_alnum) || validate::follows_number(bytes, m.start) {
+        return None;
+    }
+    let found = bytes.get(m.clone())?;
+    if validate::card(found) && !validate::continues_number(bytes, m.end) {
+        return Some(Accepted {
+            span: m,
+            detector: Detector::CARD,
+        });
+    }
+    // "4111 1111 1111 1111 202": the greedy match took a trailing group that
+    // is not part of the card. Try shorter prefixes that end at a space.
+    let mut end = found.len();
+    while let Some(cut) = found
+        .get(..end)
+        .and_then(|f| f.iter().rposition(|&c| c == b' '))
+    {
+        let prefix = found.get(..cut)?;
+        if validate::card(prefix) {
+            return Some(Accepted {
+                span: m.start..m.start + cut,
+                detector: Detector::CARD,
+            });
+        }
+        end = cut;
+    }
+    None
+}
+
+fn ipv6(bytes: &[u8], m: Range<usize>, floor: usize) -> Option<Accepted> {
+    let mut start = m.start;
+    let mut k = 0;
+    while k < 4 && start > floor && prev(bytes, start).is_some_and(|c| c.is_ascii_hexdigit()) {
+        start -= 1;
+        k += 1;
+    }
+    if prev(bytes, start).is_some_and(|c| is_word(c) || c == b':' || c == b'.') {
+        return None;
+    }
+    let mut end = m.end;
+    if bytes.get(end - 1) == Some(&b':') && bytes.get(end.checked_sub(2)?) != Some(&b':') {
+        end -= 1;
+    }
+    if bytes.get(end).is_some_and(|&c| is_word(c)) {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes.get(start..end)?).ok()?;
+    validate::ipv6(text).then_some(Accepted {
+        span: start..end,
+        detector: Detector::IPV6,
+    })
+}
+
+fn iban(bytes: &[u8], check: usize, floor: usize) -> Option<Accepted> {
+    let start = check.checked_sub(2)?;
+    if start < floor || prev(bytes, start).is_some_and(is_alnum) {
+        return None;
+    }
+    // An uppercase country code: lowercase would match hex digests.
+    let cc = [*bytes.get(start)?, *bytes.get(start + 1)?];
+    if !cc.iter().all(u8::is_ascii_uppercase) {
+        return None;
+    }
+    let len = validate::iban_length(cc)?;
+    let mut buf = [0u8; 34];
+    buf[0] = cc[0];
+    buf[1] = cc[1];
+    let mut n = 2;
+    let mut i = check;
+    while n < len {
+        match bytes.get(i) {
+            Some(&c) if c.is_ascii_alphanumeric() => {
+                *buf.get_mut(n)? = c.to_ascii_uppercase();
+                n += 1;
+                i += 1;
+            }
+            Some(b' ') if bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) => i += 1,
+            _ => return None,
+        }
+    }
+    if bytes.get(i).is_some_and(|&c| is_alnum(c)) {
+        return None;
+    }
+    validate::iban_mod97(buf.get(..len)?).then_some(Accepted {
+        span: start..i,
+        detector: Detector::IBAN,
+    })
+}
+
+/// HTTP authentication schemes kept in front of a redacted `Authorization`
+/// value (`Authorization: Bearer [auth_header]`).
+const AUTH_SCHEMES: &[&[u8]] = &[
+    b"bearer",
+    b"basic",
+    b"token",
+    b"digest",
+    b"negotiate",
+    b"ntlm",
+    b"apikey",
+    b"dpop",
+    b"hoba",
+    b"mutual",
+    b"aws4-hmac-sha256",
+];
+
+/// The detector a key kind maps to under the enabled set.
+pub(crate) fn key_detector(kind: KeyKind, enabled: Detector) -> Option<Detector> {
+    let det = match kind {
+        KeyKind::Authorization => Detector::AUTH_HEADER,
+        KeyKind::AwsSecret if enabled.contains(Detector::AWS_KEY) => Detector::AWS_KEY,
+        KeyKind::AwsSecret | KeyKind::Secret => Detector::GENERIC_SECRET,
+    };
+    enabled.contains(det).then_some(det)
+}
+
+/// The part of a secret-bearing value to replace: all of it, except a
+/// leading authentication scheme for `Authorization` values. `None` if
+/// nothing is left to replace or the value is already a redaction token.
+pub(crate) fn secret_value_span(value: &[u8], kind: KeyKind) -> Option<Range<usize>> {
+    let mut start = 0;
+    if kind == KeyKind::Authorization {
+        let word = value
+            .iter()
+            .position(|&c| c == b' ' || c == b'\t')
+            .unwrap_or(value.len());
+        let scheme = value.get(..word)?;
+        if AUTH_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
+            start = word
+                + value
+                    .get(word..)?
+                    .iter()
+                    .take_while(|&&c| c == b' ' || c == b'\t')
+                    .count();
+        }
+    }
+    let rest = value.get(start..)?;
+    let rest_len = rest.len()
+        - rest
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_whitespace())
+            .count();
+    let rest = rest.get(..rest_len)?;
+    (!rest.is_empty() && !validate::is_marker(rest)).then_some(start..start + rest_len)
+}
+
+fn assignment(bytes: &[u8], op: usize, enabled: Detector) -> Option<Accepted> {
+    let (ks, ke) = validate::key_before(bytes, op)?;
+    let kind = validate::key_kind(bytes.get(ks..ke)?)?;
+    let detector = key_detector(kind, enabled)?;
+    let mut i = op + 1;
+    while matches!(bytes.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    let (vs, ve) = match bytes.get(i) {
+        Some(&q @ (b'"' | b'\'')) => {
+            let vs = i + 1;
+            let mut j = vs;
+            loop {
+                match bytes.get(j) {
+                    None | Some(b'\n' | b'\r') => break,
+                    Some(&c) if c == q => break,
+                    Some(b'\\') if q == b'"' => j += 2,
+                    Some(_) => j += 1,
+                }
+            }
+            (vs, j.min(bytes.len()))
+        }
+        Some(b'{' | b'[') | None => return None,
+        Some(_) => {
+            // An unquoted `Authorization` value runs to the end of the line
+            // (`Digest username="a", response="…"`).
+            let stop: fn(u8) -> bool = if kind == KeyKind::Authorization {
+                |c| matches!(c, b'\n' | b'\r')
+            } else {
+                |c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b',' | b';' | b'&')
+            };
+            let len = bytes
+                .get(i..)?
+                .iter()
+                .position(|&c| stop(c))
+                .unwrap_or(bytes.len() - i);
+            (i, i + len)
+        }
+    };
+    let span = secret_value_span(bytes.get(vs..ve)?, kind)?;
+    Some(Accepted {
+        span: vs + span.start..vs + span.end,
+        detector,
+    })
+}
+
+/// Cheap test run at a candidate byte before the automaton is started there.
+/// It must accept every position where a built-in pattern that starts with
+/// this byte could be accepted by its validator.
+pub(crate) fn precheck(bytes: &[u8], i: usize) -> bool {
+    let next = bytes.get(i + 1).copied();
+    let Some(&c) = bytes.get(i) else {
+        return false;
+    };
+    match c {
+        b'0'..=b'9' => match prev(bytes, i) {
+            Some(p) if is_alnum(p) => iban_context(bytes, i),
+            _ => numeric_run(bytes, i),
+        },
+        b'@' => prev(bytes, i).is_some_and(is_local_part) && next.is_some_and(is_alnum),
+        b':' => {
+            ipv6_context(bytes, i)
+                || url_credentials_context(bytes, i)
+                || assignment_context(bytes, i)
+        }
+        b'=' => assignment_context(bytes, i),
+        b'+' => {
+            next.is_some_and(|n| matches!(n, b'1'..=b'9')) && !prev(bytes, i).is_some_and(is_alnum)
+        }
+        b'(' => next.is_some_and(|n| n.is_ascii_digit()),
+        _ => true,
+    }
+}
+
+/// Every digit-led built-in but IPv4 (card, SSN, phone) has at least 7
+/// digits within its first 12 bytes, using only digits and the separators
+/// ` .-()/`; an IPv4 address starts with 1 to 3 digits and a dot.
+fn numeric_run(bytes: &[u8], i: usize) -> bool {
+    let mut digits = 0;
+    for &c in bytes.iter().skip(i).take(12) {
+        match c {
+            b'0'..=b'9' => digits += 1,
+            b' ' | b'.' | b'-' | b'(' | b')' | b'/' => {}
+            _ => break,
+        }
+    }
+    if digits >= 7 {
+        return true;
+    }
+    let lead = bytes
+        .iter()
+        .skip(i)
+        .take(4)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    (1..=3).contains(&lead)
+        && bytes.get(i + lead) == Some(&b'.')
+        && bytes.get(i + lead + 1).is_some_and(u8::is_ascii_digit)
+}
+
+/// An IPv6 address has a second `:` at most 5 bytes after its first one,
+/// with only hex digits between.
+fn ipv6_context(bytes: &[u8], i: usize) -> bool {
+    bytes
+        .iter()
+        .skip(i + 1)
+        .take(5)
+        .position(|&c| !c.is_ascii_hexdigit())
+        .is_some_and(|p| bytes.get(i + 1 + p) == Some(&b':'))
+}
+
+/// `://user:password@`: a `:` and then an `@` before the authority ends;
+/// or a Slack webhook URL.
+fn url_credentials_context(bytes: &[u8], i: usize) -> bool {
+    if bytes.get(i + 1..i + 3) != Some(b"//") {
+        return false;
+    }
+    if bytes.get(i + 3..i + 18) == Some(b"hooks.slack.com") {
+        return true;
+    }
+    let mut colon = false;
+    for &c in bytes.iter().skip(i + 3).take(256) {
+        match c {
+            b':' => colon = true,
+            b'@' => return colon,
+            b'/' | b'?' | b'#' => return false,
+            c if c.is_ascii_whitespace() => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+fn iban_context(bytes: &[u8], i: usize) -> bool {
+    i >= 2
+        && bytes.get(i - 1).is_some_and(u8::is_ascii_uppercase)
+        && bytes.get(i - 2).is_some_and(u8::is_ascii_uppercase)
+        && !prev(bytes, i - 2).is_some_and(is_alnum)
+        && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+}
+
+fn assignment_context(bytes: &[u8], op: usize) -> bool {
+    validate::key_before(bytes, op)
+        .and_then(|(s, e)| bytes.get(s..e))
+        .and_then(validate::key_kind)
+        .is_some()
+}

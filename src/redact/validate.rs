@@ -1,0 +1,469 @@
+//! Validators and small byte-level helpers used by the built-in detectors.
+//!
+//! Everything here is pure, allocation-free (except where noted) and never
+//! panics on any input: indexing goes through `get` or is guarded by an
+//! explicit bounds check.
+
+use std::net::Ipv6Addr;
+
+/// `[A-Za-z0-9]`.
+pub(crate) fn is_alnum(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// `[A-Za-z0-9_]`, the ASCII word class used by `(?-u:\b)`.
+pub(crate) fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The byte before `i`, if any.
+pub(crate) fn prev(bytes: &[u8], i: usize) -> Option<u8> {
+    i.checked_sub(1).and_then(|j| bytes.get(j).copied())
+}
+
+/// True when the bytes at `i` and `i + 1` are a separator followed by a digit,
+/// i.e. the number continues (`123-45-6789-0`, `1.2.3.4.5`).
+pub(crate) fn continues_number(bytes: &[u8], i: usize) -> bool {
+    matches!(bytes.get(i), Some(b'-' | b'.' | b'/'))
+        && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+}
+
+/// True when a number starting at `i` is the continuation of an earlier one
+/// (`...4-` or `...4.` right before it).
+pub(crate) fn follows_number(bytes: &[u8], i: usize) -> bool {
+    matches!(prev(bytes, i), Some(b'-' | b'.' | b'/'))
+        && i >= 2
+        && bytes.get(i - 2).is_some_and(u8::is_ascii_digit)
+}
+
+/// Luhn checksum over the ASCII digits of `s` (other bytes are skipped).
+pub(crate) fn luhn(s: &[u8]) -> bool {
+    let mut sum = 0u32;
+    let mut double = false;
+    let mut n = 0;
+    for &b in s.iter().rev() {
+        if !b.is_ascii_digit() {
+            continue;
+        }
+        let mut d = u32::from(b - b'0');
+        if double {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+        double = !double;
+        n += 1;
+    }
+    n > 0 && sum.is_multiple_of(10)
+}
+
+/// Validates a card-number candidate: 13 to 19 digits, Luhn, a known issuer
+/// prefix with a length it issues, and a consistent grouping when
+/// separators are present.
+pub(crate) fn card(s: &[u8]) -> bool {
+    let digits = s.iter().filter(|b| b.is_ascii_digit()).count();
+    if !(13..=19).contains(&digits) {
+        return false;
+    }
+    if !brand_length_ok(s, digits) {
+        return false;
+    }
+    let sep = s.iter().copied().find(|b| !b.is_ascii_digit());
+    if let Some(sep) = sep {
+        let mut groups = 0;
+        for group in s.split(|&b| b == sep) {
+            groups += 1;
+            if !(1..=6).contains(&group.len()) || !group.iter().all(u8::is_ascii_digit) {
+                return false;
+            }
+        }
+        // "4111 1111 1111 1111", "3782 822463 10005", "4111 1111 1111 1111 123".
+        if !(3..=5).contains(&groups) {
+            return false;
+        }
+    }
+    luhn(s)
+}
+
+/// Issuer prefix and length: Amex (34, 37) has 15 digits, Visa (4) 13, 16
+/// or 19, Mastercard (51 to 55, 2221 to 2720) 16, UATP (1) 15; other issuers
+/// starting with 3, 5 or 6 (Discover, JCB, Diners, UnionPay, Maestro) 13 to
+/// 19. Anything else (0, 7, 8, 9, other 2-series) is not a payment card.
+fn brand_length_ok(s: &[u8], digits: usize) -> bool {
+    let mut lead = s
+        .iter()
+        .filter(|b| b.is_ascii_digit())
+        .map(|b| u32::from(b - b'0'));
+    let (Some(d1), Some(d2), Some(d3), Some(d4)) =
+        (lead.next(), lead.next(), lead.next(), lead.next())
+    else {
+        return false;
+    };
+    let two = d1 * 10 + d2;
+    let four = two * 100 + d3 * 10 + d4;
+    match d1 {
+        1 => digits == 15,
+        2 => (2221..=2720).contains(&four) && digits == 16,
+        3 if two == 34 || two == 37 => digits == 15,
+        4 => matches!(digits, 13 | 16 | 19),
+        5 if (51..=55).contains(&two) => digits == 16,
+        3 | 5 | 6 => true,
+        _ => false,
+    }
+}
+
+/// US SSN rules: area not 000 or 666, group not 00, serial not 0000.
+/// `s` is `ddd?dd?dddd` with one separator kind.
+pub(crate) fn ssn(s: &[u8]) -> bool {
+    let (Some(area), Some(group), Some(serial)) = (s.get(0..3), s.get(4..6), s.get(7..11)) else {
+        return false;
+    };
+    if s.get(3) != s.get(6) {
+        return false;
+    }
+    area != b"000" && area != b"666" && group != b"00" && serial != b"0000"
+}
+
+/// Dotted-quad IPv4 with every octet in 0..=255.
+pub(crate) fn ipv4(s: &[u8]) -> bool {
+    let mut parts = 0;
+    for part in s.split(|&b| b == b'.') {
+        parts += 1;
+        if part.is_empty() || part.len() > 3 || !part.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let v = part
+            .iter()
+            .fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'));
+        if v > 255 {
+            return false;
+        }
+    }
+    parts == 4
+}
+
+/// IPv6 in any textual form `std` accepts (full, `::`-compressed,
+/// IPv4-embedded), with an optional `%zone` suffix. Requires at least two
+/// colons and one hex digit so that `::` alone (Rust paths) is not an address.
+pub(crate) fn ipv6(s: &str) -> bool {
+    let addr = s.split_once('%').map_or(s, |(a, _)| a);
+    let colons = addr.bytes().filter(|&b| b == b':').count();
+    if colons < 2 || !addr.bytes().any(|b| b.is_ascii_hexdigit()) {
+        return false;
+    }
+    addr.parse::<Ipv6Addr>().is_ok()
+}
+
+/// IBAN length per country (SWIFT IBAN registry).
+pub(crate) fn iban_length(cc: [u8; 2]) -> Option<usize> {
+    let len = match &cc {
+        b"NO" => 15,
+        b"BE" => 16,
+        b"DK" | b"FI" | b"FK" | b"FO" | b"GL" | b"NL" | b"SD" => 18,
+        b"MK" | b"SI" => 19,
+        b"AT" | b"BA" | b"EE" | b"KZ" | b"LT" | b"LU" | b"MN" | b"XK" => 20,
+        b"CH" | b"HR" | b"LI" | b"LV" => 21,
+        b"BG" | b"BH" | b"CR" | b"DE" | b"GB" | b"GE" | b"IE" | b"ME" | b"RS" | b"VA" => 22,
+        b"AE" | b"GI" | b"IL" | b"IQ" | b"OM" | b"SO" | b"TL" => 23,
+        b"AD" | b"CZ" | b"ES" | b"MD" | b"PK" | b"RO" | b"SA" | b"SE" | b"SK" | b"TN" | b"VG" => 24,
+        b"LY" | b"PT" | b"ST" => 25,
+        b"IS" | b"TR" => 26,
+        b"BI" | b"DJ" | b"FR" | b"GR" | b"IT" | b"MC" | b"MR" | b"SM" => 27,
+        b"AL" | b"AZ" | b"BY" | b"CY" | b"DO" | b"GT" | b"HU" | b"LB" | b"NI" | b"PL" | b"SV" => 28,
+        b"BR" | b"EG" | b"PS" | b"QA" | b"UA" => 29,
+        b"JO" | b"KW" | b"MU" | b"YE" => 30,
+        b"MT" | b"SC" => 31,
+        b"LC" => 32,
+        b"RU" => 33,
+        _ => return None,
+    };
+    Some(len)
+}
+
+/// ISO 13616 mod-97 check over an IBAN given as uppercase alphanumerics
+/// without spaces.
+pub(crate) fn iban_mod97(iban: &[u8]) -> bool {
+    if iban.len() < 5 {
+        return false;
+    }
+    let (head, tail) = iban.split_at(4);
+    let mut rem = 0u32;
+    for &b in tail.iter().chain(head) {
+        match b {
+            b'0'..=b'9' => rem = (rem * 10 + u32::from(b - b'0')) % 97,
+            b'A'..=b'Z' => rem = (rem * 100 + u32::from(b - b'A') + 10) % 97,
+            _ => return false,
+        }
+    }
+    rem == 1
+}
+
+/// Decodes standard base64 (with or without padding). `None` on any invalid
+/// byte. Allocates the decoded bytes.
+pub(crate) fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
+    fn val(b: u8) -> Option<u32> {
+        Some(match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let body = s
+        .strip_suffix(b"==")
+        .or_else(|| s.strip_suffix(b"="))
+        .unwrap_or(s);
+    if body.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    for chunk in body.chunks(4) {
+        let mut acc = 0u32;
+        for &b in chunk {
+            acc = (acc << 6) | val(b)?;
+        }
+        match chunk.len() {
+            4 => out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]),
+            3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+            2 => out.push((acc >> 4) as u8),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// A `Basic` credential: base64 of printable `user:password`.
+pub(crate) fn basic_credentials(token: &[u8]) -> bool {
+    base64_decode(token).is_some_and(|raw| {
+        raw.contains(&b':') && raw.iter().all(|&b| (0x20..0x7f).contains(&b) || b >= 0x80)
+    })
+}
+
+/// True if the token mixes letters and digits, the shape of a random
+/// credential rather than an English word.
+pub(crate) fn looks_random(token: &[u8]) -> bool {
+    token.iter().any(u8::is_ascii_digit) && token.iter().any(u8::is_ascii_alphabetic)
+}
+
+/// The last (up to) 16 bytes of `ident`, lowercased, without the
+/// separators `_`, `-`, `.`: `"DB_PASS-WORD"` → `"dbpassword"`.
+fn normalized_tail(ident: &[u8]) -> ([u8; 16], usize) {
+    let mut rev = [0u8; 16];
+    let mut n = 0;
+    for &b in ident.iter().rev() {
+        if matches!(b, b'_' | b'-' | b'.') {
+            continue;
+        }
+        if n == rev.len() {
+            break;
+        }
+        rev[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    let mut out = [0u8; 16];
+    for (o, r) in out.iter_mut().zip(rev[..n].iter().rev()) {
+        *o = *r;
+    }
+    (out, n)
+}
+
+/// Secret-bearing key names, matched as normalised suffixes (`client_secret`,
+/// `DB_PASSWORD`, `x-api-key`, `aws_secret_access_key`). Plural `tokens`
+/// (`max_tokens`) does not match.
+const SECRET_SUFFIXES: &[&[u8]] = &[
+    b"password",
+    b"passwd",
+    b"pwd",
+    b"passphrase",
+    b"passcode",
+    b"secret",
+    b"secrets",
+    b"secretkey",
+    b"apikey",
+    b"token",
+    b"accesskey",
+    b"privatekey",
+    b"signingkey",
+    b"encryptionkey",
+    b"credential",
+    b"credentials",
+    b"sessionid",
+    b"cookie",
+];
+
+/// What a key name says about the value assigned to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    /// `Authorization`, `Proxy-Authorization`.
+    Authorization,
+    /// `aws_secret_access_key`, `AWS_SECRET_KEY`.
+    AwsSecret,
+    /// Any other secret-bearing name.
+    Secret,
+}
+
+/// Classifies a key name (an identifier, a JSON key, an attribute key).
+pub(crate) fn key_kind(ident: &[u8]) -> Option<KeyKind> {
+    if ident.is_empty() || ident.len() > 128 {
+        return None;
+    }
+    let (tail, n) = normalized_tail(ident);
+    let tail = &tail[..n];
+    if tail.ends_with(b"authorization") {
+        return Some(KeyKind::Authorization);
+    }
+    if !SECRET_SUFFIXES.iter().any(|w| tail.ends_with(w)) {
+        return None;
+    }
+    let lower_has = |needle: &[u8]| {
+        ident
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    if lower_has(b"aws") && lower_has(b"secret") {
+        Some(KeyKind::AwsSecret)
+    } else {
+        Some(KeyKind::Secret)
+    }
+}
+
+/// Identifier bytes accepted in key names written before `=` / `:`.
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// Finds the key name written right before the assignment operator at `op`
+/// (`password = x`, `"api_key": "x"`, `export TOKEN=x`): skips blanks and one
+/// closing quote, then takes identifier bytes. Returns the key's range.
+pub(crate) fn key_before(bytes: &[u8], op: usize) -> Option<(usize, usize)> {
+    let mut i = op;
+    while matches!(prev(bytes, i), Some(b' ' | b'\t')) {
+        i -= 1;
+    }
+    if matches!(prev(bytes, i), Some(b'"' | b'\'')) {
+        i -= 1;
+    }
+    let end = i;
+    while i > 0 && end - i < 128 && prev(bytes, i).is_some_and(is_ident) {
+        i -= 1;
+    }
+    (i < end).then_some((i, end))
+}
+
+/// True if `s` is a token this crate writes (`[email]`, `[email:3f9a1c2b]`,
+/// `[redacted]`, `[redaction-failed]`): re-redacting such text is a no-op.
+pub(crate) fn is_marker(s: &[u8]) -> bool {
+    let Some(inner) = s.strip_prefix(b"[").and_then(|r| r.strip_suffix(b"]")) else {
+        return false;
+    };
+    let (label, hash) = match inner.iter().position(|&b| b == b':') {
+        Some(p) => (&inner[..p], Some(&inner[p + 1..])),
+        None => (inner, None),
+    };
+    !label.is_empty()
+        && label.iter().all(|&b| is_label_byte(b))
+        && hash.is_none_or(|h| !h.is_empty() && h.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// Bytes allowed in rule names (and therefore labels).
+pub(crate) fn is_label_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn luhn_and_cards() {
+        assert!(card(b"4111111111111111"));
+        assert!(card(b"4111 1111 1111 1111"));
+        assert!(card(b"3782-822463-10005"));
+        assert!(!card(b"4111111111111112"));
+        assert!(!card(b"4111 1111-1111 1111"));
+        assert!(!card(b"0000000000000000"));
+        assert!(!card(b"1238 4020 6583 8723"));
+        // Luhn-valid, but Amex numbers have 15 digits.
+        assert!(!card(b"3704004405320130"));
+        assert!(card(b"378282246310005"));
+        assert!(card(b"4222222222222"));
+        assert!(!card(b"7000000000000000"));
+    }
+
+    #[test]
+    fn ssn_rules() {
+        assert!(ssn(b"262-92-2594"));
+        assert!(!ssn(b"000-12-3456"));
+        assert!(!ssn(b"666-12-3456"));
+        assert!(!ssn(b"123-00-3456"));
+        assert!(!ssn(b"123-45-0000"));
+        assert!(!ssn(b"123-45 6789"));
+    }
+
+    #[test]
+    fn ip_rules() {
+        assert!(ipv4(b"192.168.0.1"));
+        assert!(!ipv4(b"256.1.1.1"));
+        assert!(!ipv4(b"1.2.3"));
+        assert!(ipv6("2001:db8::1"));
+        assert!(ipv6("::ffff:192.0.2.1"));
+        assert!(ipv6("fe80::1%eth0"));
+        assert!(!ipv6("::"));
+        assert!(!ipv6("10:30:00"));
+        assert!(!ipv6("00:1a:2b:3c:4d:5e"));
+    }
+
+    #[test]
+    fn iban_rules() {
+        assert!(iban_mod97(b"DE89370400440532013000"));
+        assert!(iban_mod97(b"GB82WEST12345698765432"));
+        assert!(!iban_mod97(b"DE89370400440532013001"));
+        assert_eq!(iban_length(*b"DE"), Some(22));
+        assert_eq!(iban_length(*b"GB"), Some(22));
+        assert_eq!(iban_length(*b"FR"), Some(27));
+        assert_eq!(iban_length(*b"NO"), Some(15));
+        assert_eq!(iban_length(*b"ZZ"), None);
+    }
+
+    #[test]
+    fn base64_and_basic() {
+        assert_eq!(
+            base64_decode(b"dXNlcjpwYXNz").as_deref(),
+            Some(&b"user:pass"[..])
+        );
+        assert_eq!(base64_decode(b"YQ==").as_deref(), Some(&b"a"[..]));
+        assert!(basic_credentials(b"dXNlcjpwYXNz"));
+        assert!(!basic_credentials(b"aGVsbG8gd29ybGQ="));
+        assert!(base64_decode(b"a").is_none());
+    }
+
+    #[test]
+    fn key_names() {
+        assert_eq!(key_kind(b"password"), Some(KeyKind::Secret));
+        assert_eq!(key_kind(b"DB_PASSWORD"), Some(KeyKind::Secret));
+        assert_eq!(key_kind(b"x-api-key"), Some(KeyKind::Secret));
+        assert_eq!(key_kind(b"OPENAI_API_KEY"), Some(KeyKind::Secret));
+        assert_eq!(key_kind(b"aws_secret_access_key"), Some(KeyKind::AwsSecret));
+        assert_eq!(key_kind(b"Authorization"), Some(KeyKind::Authorization));
+        assert_eq!(key_kind(b"max_tokens"), None);
+        assert_eq!(key_kind(b"secretary"), None);
+        assert_eq!(key_kind(b"compass"), None);
+        assert_eq!(key_before(b"api_key = 1", 8), Some((0, 7)));
+        assert_eq!(key_before(b"{\"token\": 1", 8), Some((2, 7)));
+        assert_eq!(key_before(b" = 1", 1), None);
+    }
+
+    #[test]
+    fn markers() {
+        assert!(is_marker(b"[email]"));
+        assert!(is_marker(b"[email:3f9a1c2b]"));
+        assert!(is_marker(b"[redaction-failed]"));
+        assert!(!is_marker(b"[email:xyz]"));
+        assert!(!is_marker(b"hunter2"));
+        assert!(!is_marker(b"[]"));
+    }
+}
