@@ -332,3 +332,29 @@ fn undeliverable_spans_are_reported_not_silently_lost() {
     assert_eq!(err.report.failed + err.report.dropped, 60, "{err}");
     assert!(err.to_string().contains("60 spans submitted"), "{err}");
 }
+
+#[test]
+fn shutdown_is_bounded_even_when_the_receiver_hangs() {
+    // Accepts connections and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let guard = genai_otel::init_scoped(
+        config(OtlpProtocol::HttpProtobuf, format!("http://{addr}"))
+            .otlp_timeout(Duration::from_secs(30))
+            .shutdown_timeout(Duration::from_secs(1)),
+    )
+    .unwrap();
+    emit_requests();
+    let started = std::time::Instant::now();
+    let err = guard.shutdown().expect_err("nothing can be delivered");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "shutdown took {took:?}");
+    assert_eq!(err.report.exported, 0);
+    assert_eq!(err.report.submitted, 60);
+}
