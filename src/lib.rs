@@ -30,6 +30,25 @@
 //! }
 //! ```
 //!
+//! ## Attribute macros
+//!
+//! With the `macros` feature (on by default), one attribute turns a function into the span of
+//! its kind: `#[traced_llm]`, `#[traced_tool]`, `#[traced_retrieval]`, `#[traced_parser]`,
+//! `#[traced_agent]` — sync or async, methods, `Result`s (an `Err` is the span's error),
+//! streams (the span lasts until the [`TracedStream`] ends). What the function returns is
+//! read through [`LlmResponse`], [`LlmChunk`], [`RetrievalResults`] and [`ErrorType`]; nothing
+//! from its arguments is recorded unless named, and what is named is content.
+//!
+//! ```
+//! use genai_otel::{traced_llm, Message};
+//!
+//! #[traced_llm(provider = "openai", model = "gpt-4.1-mini", input = messages)]
+//! async fn plan_response(messages: &[Message]) -> Result<serde_json::Value, std::io::Error> {
+//!     Ok(serde_json::json!({"usage": {"prompt_tokens": 812, "completion_tokens": 164}}))
+//! }
+//! # let _ = plan_response(&[]);
+//! ```
+//!
 //! ## Pipeline
 //!
 //! ```text
@@ -62,18 +81,26 @@ mod error;
 mod export;
 mod inherit;
 mod init;
+#[cfg(feature = "async-openai")]
+mod integrations;
 mod message;
 pub mod otlp_json;
 mod ratio;
 pub mod redact;
+mod response;
 mod runtime;
 pub mod sampling;
 pub mod semconv;
 mod span;
 pub mod store;
+mod stream;
 pub mod testing;
 pub mod timeline;
 mod user;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 
 pub use config::{
     Config, ExporterKind, OtlpProtocol, DEFAULT_OTLP_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
@@ -87,16 +114,24 @@ pub use redact::{
     BuildError, Detector, KeyAction, RedactingExporter, Redactor, RedactorBuilder, Replacement,
     SpanScope,
 };
+pub use response::{DocumentRef, ErrorType, LlmResponse, RetrievalResults};
 pub use sampling::{
     Canary, Override, OverrideId, OverrideMatch, Sampling, SamplingCounters, SamplingEnvError,
     SamplingHandle, TailSamplingProcessor,
 };
 pub use span::{
-    AgentSpan, AgentSpanBuilder, Evaluation, InferenceSpan, InferenceSpanBuilder, ParseStatus,
-    ParserSpan, ParserSpanBuilder, PromptMetadata, PromptSpan, PromptSpanBuilder, RetrievalSpan,
-    RetrievalSpanBuilder, SpanHandle, ToolSpan, ToolSpanBuilder, Usage,
+    current_trace_id, AgentSpan, AgentSpanBuilder, Evaluation, InferenceSpan, InferenceSpanBuilder,
+    ParseStatus, ParserSpan, ParserSpanBuilder, PromptMetadata, PromptSpan, PromptSpanBuilder,
+    RetrievalSpan, RetrievalSpanBuilder, SpanHandle, ToolSpan, ToolSpanBuilder, Usage,
 };
+pub use stream::{ChoiceDelta, LlmChunk, ToolCallDelta, TracedStream};
 pub use user::hash_user_id;
+
+#[cfg(feature = "macros")]
+#[doc(inline)]
+pub use genai_otel_macros::{
+    traced_agent, traced_llm, traced_parser, traced_retrieval, traced_tool,
+};
 
 /// The OpenTelemetry crates this version is built on, re-exported so that applications use
 /// exactly the same versions.

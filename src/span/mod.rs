@@ -238,12 +238,7 @@ impl SpanHandle {
     /// }
     /// ```
     pub fn trace_id(&self) -> Option<String> {
-        if self.span.is_disabled() {
-            return None;
-        }
-        let cx = self.span.context();
-        let sc = cx.span().span_context().clone();
-        sc.is_valid().then(|| sc.trace_id().to_string())
+        trace_id_of(&self.span)
     }
 
     /// Time since the span was created.
@@ -271,6 +266,30 @@ impl SpanHandle {
     pub fn end(self) {
         drop(self);
     }
+}
+
+/// The id of the current span's trace (lowercase hex): inside a `#[traced_agent]` function,
+/// the request's trace. `None` outside any recorded span.
+///
+/// # Examples
+///
+/// ```
+/// // Log it, return it in a response header, or look the trace up later:
+/// if let Some(id) = genai_otel::current_trace_id() {
+///     println!("genai-otel show {id}");
+/// }
+/// ```
+pub fn current_trace_id() -> Option<String> {
+    trace_id_of(&tracing::Span::current())
+}
+
+fn trace_id_of(span: &tracing::Span) -> Option<String> {
+    if span.is_disabled() {
+        return None;
+    }
+    let cx = span.context();
+    let sc = cx.span().span_context().clone();
+    sc.is_valid().then(|| sc.trace_id().to_string())
 }
 
 /// The last path segment of a type name, without generics: `serde_json::Error` → `Error`,
