@@ -1,14 +1,19 @@
-//! What a traced model call costs, as a ladder in one run:
+//! What a traced model call costs, as a ladder in one run (the issue's list):
 //!
 //! 1. `bare_fn` — the call alone;
-//! 2. `tracing_span` — a hand-written `tracing` span around it, with a registry subscriber
-//!    and no OpenTelemetry layer;
-//! 3. `manual_api` — the genai-otel span API (start, input messages, response, usage, end);
-//! 4. `traced_llm` — the same call annotated with `#[traced_llm]`.
+//! 2. `no_subscriber/traced_llm` — `#[traced_llm]` with no subscriber installed at all;
+//! 3. `handwritten_tracing_otel` — what a Rust user would write instead: a
+//!    `tracing::info_span!` with the same GenAI attributes (recorded as fields), through the
+//!    same tracing-opentelemetry pipeline;
+//! 4. `manual_api/content_off` and `traced_llm/content_off` — the genai-otel span API and the
+//!    macro, content capture off;
+//! 5. `traced_llm/content_on_2kb` — content on, with a 2 KB prompt serialized, redacted and
+//!    recorded;
+//! 6. `traced_llm/not_sampled` — the tail sampler drops the trace (base and metadata rates 0);
+//! 7. `raw_otel_api` — a span built directly with the OpenTelemetry API (same attributes, same
+//!    provider and processors), without tracing interop.
 //!
-//! Steps 3 and 4 run with the pipeline installed by `init_scoped` (exporter `None`, tail
-//! sampling disabled), once with content capture off and once on (input and output messages
-//! serialized into attributes).
+//! Steps 3–7 run with the pipeline installed by `init_scoped` (exporter `None`).
 //!
 //! ```text
 //! cargo bench --bench span_overhead -- --warm-up-time 1 --measurement-time 3
@@ -80,25 +85,90 @@ fn manual_call(messages: &[Message]) -> Reply {
 #[inline(never)]
 fn tracing_call(messages: &[Message]) -> Reply {
     let span = tracing::info_span!(
-        "chat gpt-4.1-mini",
+        "chat",
+        otel.name = "chat gpt-4.1-mini",
+        otel.kind = "client",
+        code.function.name = "span_overhead::tracing_call",
         gen_ai.operation.name = "chat",
         gen_ai.provider.name = "openai",
         gen_ai.request.model = "gpt-4.1-mini",
         gen_ai.usage.input_tokens = tracing::field::Empty,
         gen_ai.usage.output_tokens = tracing::field::Empty,
+        gen_ai.usage.cache_read.input_tokens = tracing::field::Empty,
+        gen_ai.response.id = tracing::field::Empty,
+        gen_ai.response.model = tracing::field::Empty,
+        gen_ai.response.finish_reasons = tracing::field::Empty,
     );
     let reply = span.in_scope(|| call_model(messages));
-    span.record("gen_ai.usage.input_tokens", reply.usage.input_tokens);
-    span.record("gen_ai.usage.output_tokens", reply.usage.output_tokens);
+    let to_i64 = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok()).unwrap_or_default();
+    span.record(
+        "gen_ai.usage.input_tokens",
+        to_i64(reply.usage.input_tokens),
+    );
+    span.record(
+        "gen_ai.usage.output_tokens",
+        to_i64(reply.usage.output_tokens),
+    );
+    span.record(
+        "gen_ai.usage.cache_read.input_tokens",
+        to_i64(reply.usage.cache_read_input_tokens),
+    );
+    span.record("gen_ai.response.id", reply.id);
+    span.record("gen_ai.response.model", "gpt-4.1-mini-2025-04-14");
+    span.record("gen_ai.response.finish_reasons", "stop");
     reply
 }
 
-fn pipeline(content: ContentCapture) -> ScopedGuard {
+#[inline(never)]
+fn raw_otel_call(
+    tracer: &genai_otel::opentelemetry_sdk::trace::SdkTracer,
+    messages: &[Message],
+) -> Reply {
+    use genai_otel::opentelemetry::trace::{Span as _, SpanKind, Tracer as _};
+    use genai_otel::opentelemetry::{Array, KeyValue, StringValue, Value};
+    let mut span = tracer
+        .span_builder("chat gpt-4.1-mini")
+        .with_kind(SpanKind::Client)
+        .with_attributes([
+            KeyValue::new("code.function.name", "span_overhead::raw_otel_call"),
+            KeyValue::new("gen_ai.operation.name", "chat"),
+            KeyValue::new("gen_ai.provider.name", "openai"),
+            KeyValue::new("gen_ai.request.model", "gpt-4.1-mini"),
+        ])
+        .start(tracer);
+    let reply = call_model(messages);
+    let to_i64 = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok()).unwrap_or_default();
+    span.set_attribute(KeyValue::new(
+        "gen_ai.usage.input_tokens",
+        to_i64(reply.usage.input_tokens),
+    ));
+    span.set_attribute(KeyValue::new(
+        "gen_ai.usage.output_tokens",
+        to_i64(reply.usage.output_tokens),
+    ));
+    span.set_attribute(KeyValue::new(
+        "gen_ai.usage.cache_read.input_tokens",
+        to_i64(reply.usage.cache_read_input_tokens),
+    ));
+    span.set_attribute(KeyValue::new("gen_ai.response.id", reply.id));
+    span.set_attribute(KeyValue::new(
+        "gen_ai.response.model",
+        "gpt-4.1-mini-2025-04-14",
+    ));
+    span.set_attribute(KeyValue::new(
+        "gen_ai.response.finish_reasons",
+        Value::Array(Array::String(vec![StringValue::from("stop")])),
+    ));
+    span.end();
+    reply
+}
+
+fn pipeline(content: ContentCapture, sampling: Sampling) -> ScopedGuard {
     genai_otel::init_scoped(
         Config::new("bench")
             .exporter(ExporterKind::None)
             .content_capture(content)
-            .sampling(Sampling::disabled())
+            .sampling(sampling)
             .user_hash_key(b"bench-key-0123456789abcdef"),
     )
     .expect("init_scoped")
@@ -109,27 +179,61 @@ fn ladder(c: &mut Criterion) {
         Message::system("You are a support agent for an online shop. Be brief."),
         Message::user("My blender arrived broken, order ord_55120. Can I get a refund?"),
     ];
+    let long_prompt =
+        "Our refund policy covers items damaged in transit within 30 days. ".repeat(31);
+    let messages_2kb = vec![
+        Message::system(long_prompt.clone()),
+        Message::user("My blender arrived broken, order ord_55120. Can I get a refund?"),
+    ];
+    assert!(
+        serde_json::to_string(&messages_2kb)
+            .map(|s| s.len())
+            .unwrap_or(0)
+            >= 2048
+    );
     let mut group = c.benchmark_group("span_overhead");
 
     group.bench_function("bare_fn", |b| b.iter(|| call_model(black_box(&messages))));
+    group.bench_function("no_subscriber/traced_llm", |b| {
+        b.iter(|| traced_call(black_box(&messages)))
+    });
 
     {
-        let registry = tracing::Dispatch::new(tracing_subscriber::registry());
-        let _default = tracing::dispatcher::set_default(&registry);
-        group.bench_function("tracing_span", |b| {
+        let guard = pipeline(ContentCapture::off(), Sampling::disabled());
+        group.bench_function("handwritten_tracing_otel", |b| {
             b.iter(|| tracing_call(black_box(&messages)))
         });
-    }
-
-    for (label, content) in [
-        ("content_off", ContentCapture::off()),
-        ("content_on", ContentCapture::on()),
-    ] {
-        let guard = pipeline(content);
-        group.bench_function(format!("manual_api/{label}"), |b| {
+        group.bench_function("manual_api/content_off", |b| {
             b.iter(|| manual_call(black_box(&messages)))
         });
-        group.bench_function(format!("traced_llm/{label}"), |b| {
+        group.bench_function("traced_llm/content_off", |b| {
+            b.iter(|| traced_call(black_box(&messages)))
+        });
+        let tracer = {
+            use genai_otel::opentelemetry::trace::TracerProvider as _;
+            guard.tracer_provider().expect("running").tracer("bench")
+        };
+        group.bench_function("raw_otel_api", |b| {
+            b.iter(|| raw_otel_call(&tracer, black_box(&messages)))
+        });
+        drop(guard);
+    }
+    {
+        let guard = pipeline(ContentCapture::on(), Sampling::disabled());
+        group.bench_function("traced_llm/content_on_2kb", |b| {
+            b.iter(|| traced_call(black_box(&messages_2kb)))
+        });
+        drop(guard);
+    }
+    {
+        let guard = pipeline(
+            ContentCapture::off(),
+            Sampling::new()
+                .base_rate(0.0)
+                .metadata_only_rate(0.0)
+                .new_prompt_traces(0),
+        );
+        group.bench_function("traced_llm/not_sampled", |b| {
             b.iter(|| traced_call(black_box(&messages)))
         });
         drop(guard);
