@@ -53,6 +53,29 @@ use super::validate::{self, is_alnum, is_word, prev, KeyKind};
 /// redacted as `ipv4`: the two cannot be told apart and the detector errs on
 /// the side of removing.
 ///
+/// # Scope, misses and over-matches
+///
+/// The documentation of each constant ([`Detector::EMAIL`] …
+/// [`Detector::GENERIC_SECRET`]) gives the detector's exact scope (the
+/// formats it finds and how they are validated), what it misses (false
+/// negatives) and what else it removes (false positives), each with a tested
+/// example. Limits shared by all detectors:
+///
+/// * Matching is over ASCII: a secret is found inside any UTF-8 text, but
+///   its own characters must be the ASCII ones listed.
+/// * A secret split across values (two JSON strings, two attributes, two
+///   streamed chunks), broken across lines, encoded (base64,
+///   percent-encoding) or spelled out is not found.
+/// * Matches never overlap: when one starts inside an earlier replacement,
+///   only the part after that replacement can still be found, and a
+///   detector that needs the swallowed start misses the rest
+///   (`password=DE89 3704 …` replaces the unquoted value `DE89` and leaves
+///   the other IBAN groups). PEM private-key blocks are the exception: a
+///   replacement that swallows their header is extended over the block.
+/// * Validators decide on the candidate alone, without context words: a
+///   number that fails the card rules is kept even after "card number:",
+///   and one that passes them is removed even if it is a tracking number.
+///
 /// # Examples
 ///
 /// ```
@@ -65,54 +88,542 @@ use super::validate::{self, is_alnum, is_word, prev, KeyKind};
 /// assert_eq!(Detector::from_name("email"), Some(Detector::EMAIL));
 /// assert_eq!(set.names().collect::<Vec<_>>(), ["email", "phone"]);
 /// ```
+///
+/// Overlapping matches:
+///
+/// ```
+/// use genai_otel::{Detector, Redactor};
+///
+/// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+/// assert_eq!(
+///     r.redact("password=DE89 3704 0044 0532 0130 00"),
+///     "password=[generic_secret] 3704 0044 0532 0130 00"
+/// );
+/// assert_eq!(
+///     r.redact("Authorization: Basic dXNlcjpwdw== -----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----\nok"),
+///     "Authorization: Basic [auth_header]\nok"
+/// );
+/// # Ok::<(), genai_otel::BuildError>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Detector(u32);
 
 impl Detector {
     /// No detector.
     pub const NONE: Detector = Detector(0);
-    /// E-mail addresses.
+    /// E-mail addresses (`email`).
+    ///
+    /// **Finds** `local@domain.tld`, starting at the `@`: the domain is one or more
+    /// dot-separated ASCII labels (letters, digits, inner `-`) ending in a top-level domain
+    /// of 2+ letters; the local part is the run of `A-Z a-z 0-9 . _ % + -` right before the
+    /// `@` (at most 128 bytes, leading dots dropped).
+    ///
+    /// **Misses** non-ASCII local parts or domains (`josé@…`, `ana@bücher.de`), quoted
+    /// local parts (`"john doe"@…`), IP-literal domains (`user@[192.0.2.1]`: the `ipv4`
+    /// detector still takes the address), addresses split by a line break, and encoded or
+    /// spelled-out forms (`ana%40example.com`, `ana at example dot com`).
+    ///
+    /// **Also removes** anything of that shape: SSH remotes (`git@github.com:org/repo`
+    /// loses `git@github.com`) and the user name of a URL (`https://token@github.com`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("mail ana.garcia+tag@mail.example.co.uk."), "mail [email].");
+    /// assert_eq!(r.redact("josé@example.com"), "josé@example.com"); // missed
+    /// assert_eq!(r.redact("ana at example dot com"), "ana at example dot com"); // missed
+    /// assert_eq!(r.redact("git@github.com:org/repo.git"), "[email]:org/repo.git");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const EMAIL: Detector = Detector(1 << 0);
-    /// Phone numbers (North American formats and international E.164).
+    /// Phone numbers (`phone`): North American formats and international E.164.
+    ///
+    /// **Finds** North American numbers as 3-3-4 digit groups separated by a space, `.` or
+    /// `-`, the area code optionally in parentheses, optionally after `1` or `+1` (`(415)
+    /// 555-2671`, `415.555.2671`, `1-800-555-0199`, `+1 415 555 2671`); and international
+    /// numbers written with `+`, a non-zero first digit and 8 to 15 digits in all, with at
+    /// most two of ` .()-` between digits (`+44 20 7946 0958`, `+49-30-1234567`,
+    /// `+14155552671`). The number must not follow a letter or digit, nor continue a longer
+    /// number (`415-555-2671-99` is left).
+    ///
+    /// **Misses** national formats outside North America without `+` (`020 7946 0958`, `030
+    /// 1234567`), the `00` international prefix, North American numbers without separators
+    /// (`4155552671`), vanity numbers (`1-800-FLOWERS`). Extensions are kept (`[phone] ext.
+    /// 12`).
+    ///
+    /// **Also removes** any other 3-3-4 digit group with those separators (an id like
+    /// `123-456-7890`) and any `+` followed by 8 to 15 digits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("call (415) 555-2671 or +44 20 7946 0958"), "call [phone] or [phone]");
+    /// assert_eq!(r.redact("call 020 7946 0958"), "call 020 7946 0958"); // missed
+    /// assert_eq!(r.redact("call 4155552671"), "call 4155552671"); // missed
+    /// assert_eq!(r.redact("ticket 123-456-7890"), "ticket [phone]");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const PHONE: Detector = Detector(1 << 1);
-    /// US Social Security numbers.
+    /// US Social Security numbers (`ssn`).
+    ///
+    /// **Finds** `ddd-dd-dddd` and `ddd dd dddd` (one kind of separator) whose area is not
+    /// `000` or `666`, group not `00` and serial not `0000`, not part of a longer number.
+    /// Area numbers `900`–`999` (ITINs) are included.
+    ///
+    /// **Misses** SSNs written without separators (`262922594`) or with other separators
+    /// (`262.92.2594`).
+    ///
+    /// **Also removes** any other 3-2-4 digit group of that shape, such as part numbers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("SSN 262-92-2594, ITIN 912 92 2594"), "SSN [ssn], ITIN [ssn]");
+    /// assert_eq!(r.redact("SSN 262922594"), "SSN 262922594"); // missed
+    /// assert_eq!(r.redact("SSN 000-12-3456"), "SSN 000-12-3456"); // never issued
+    /// assert_eq!(r.redact("part 123-45-6789"), "part [ssn]");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const SSN: Detector = Detector(1 << 2);
-    /// Payment card numbers (Luhn-validated).
+    /// Payment card numbers (`card`), Luhn-validated.
+    ///
+    /// **Finds** 13 to 19 digits, plain or in 3 to 5 groups of 1 to 6 digits separated by
+    /// single spaces or single dashes (one kind per number), that pass the Luhn check and
+    /// have an issuer prefix with a length it issues: Visa (`4`, 13/16/19 digits),
+    /// Mastercard (`51`–`55`, `2221`–`2720`, 16), Amex (`34`, `37`, 15), UATP (`1`, 15),
+    /// and other `3`, `5`, `6` issuers (Discover, JCB, Diners, UnionPay, Maestro) at any
+    /// length. A trailing group that breaks the check is left out (`4111 1111 1111 1111
+    /// 202` keeps `202`).
+    ///
+    /// **Misses** numbers with other separators (`4111.1111.1111.1111`), mixed or doubled
+    /// separators, numbers split across lines or glued to letters, and issuers outside
+    /// those prefixes.
+    ///
+    /// **Also removes** other Luhn-valid numbers with such a prefix, notably IMEIs (15
+    /// digits starting with `35`) and some account or tracking numbers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("visa 4111 1111 1111 1111, amex 3782-822463-10005"), "visa [card], amex [card]");
+    /// assert_eq!(r.redact("4111111111111112"), "4111111111111112"); // fails Luhn
+    /// assert_eq!(r.redact("card 4111.1111.1111.1111"), "card 4111.1111.1111.1111"); // missed
+    /// assert_eq!(r.redact("IMEI 352099001761481"), "IMEI [card]");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const CARD: Detector = Detector(1 << 3);
-    /// IBANs (mod-97 validated).
+    /// IBANs (`iban`), mod-97 validated.
+    ///
+    /// **Finds** an uppercase country code of the SWIFT IBAN registry, two check digits and
+    /// the BBAN, written plain or with single spaces (`DE89 3704 0044 0532 0130 00`),
+    /// exactly as long as that country's IBANs, not glued to a letter or digit on either
+    /// side, and passing the ISO 13616 mod-97 check. Letters in the BBAN may be lowercase.
+    ///
+    /// **Misses** IBANs with a lowercase country code (left alone because lowercase would
+    /// match hex digests), other separators (dashes, dots, double spaces), countries
+    /// outside the registry, and an IBAN directly followed by a letter or digit.
+    ///
+    /// **Also removes** almost nothing else: a random string of the right shape passes
+    /// mod-97 once in 97.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("IBAN GB82 WEST 1234 5698 7654 32."), "IBAN [iban].");
+    /// assert_eq!(r.redact("iban de89 3704 0044 0532 0130 00"), "iban de89 3704 0044 0532 0130 00"); // missed
+    /// assert_eq!(r.redact("DE89-3704-0044-0532-0130-00"), "DE89-3704-0044-0532-0130-00"); // missed
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const IBAN: Detector = Detector(1 << 4);
-    /// IPv4 addresses.
+    /// IPv4 addresses (`ipv4`).
+    ///
+    /// **Finds** dotted quads with every octet `0`–`255`, not glued to a letter or digit
+    /// before and not part of a longer dotted number (`1.3.6.1.4.1` is left). Loopback,
+    /// private and reserved addresses are included; a `/prefix` or `:port` after the
+    /// address is kept.
+    ///
+    /// **Misses** other notations (`0x7f000001`, `2130706433`) and addresses glued to a
+    /// word (`ip10.0.0.1`).
+    ///
+    /// **Also removes** four-part version numbers and section numbers (`1.2.3.4`): they
+    /// cannot be told apart from addresses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("from 192.168.1.20:8080 and 10.0.0.0/8"), "from [ipv4]:8080 and [ipv4]/8");
+    /// assert_eq!(r.redact("999.1.1.1 and OID 1.3.6.1.4.1"), "999.1.1.1 and OID 1.3.6.1.4.1");
+    /// assert_eq!(r.redact("ip 2130706433"), "ip 2130706433"); // missed
+    /// assert_eq!(r.redact("version 1.2.3.4"), "version [ipv4]");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const IPV4: Detector = Detector(1 << 5);
-    /// IPv6 addresses.
+    /// IPv6 addresses (`ipv6`).
+    ///
+    /// **Finds** every textual form `std::net::Ipv6Addr` parses (full, `::`-compressed,
+    /// IPv4-embedded), with at least two colons and one hex digit, optionally with a
+    /// `%zone` of letters and digits, not glued to a word character or to a `:`/`.`-list
+    /// (MAC addresses and times like `10:30:00` do not parse and are left). Brackets and
+    /// ports around the address are kept.
+    ///
+    /// **Misses** addresses glued to a word (`ip2001:db8::1`); zone names with `.` or `-`
+    /// lose only their first part.
+    ///
+    /// **Also removes** text that happens to parse as an address: short hex words around
+    /// `::` (`a::b`, `dead::beef`) in code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("[2001:db8::42]:8080 and fe80::1%eth0"), "[[ipv6]]:8080 and [ipv6]");
+    /// assert_eq!(r.redact("mac 00:1a:2b:3c:4d:5e at 10:30:00"), "mac 00:1a:2b:3c:4d:5e at 10:30:00");
+    /// assert_eq!(r.redact("use std::fs;"), "use std::fs;");
+    /// assert_eq!(r.redact("use a::b;"), "use [ipv6];");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const IPV6: Detector = Detector(1 << 6);
-    /// JSON Web Tokens.
+    /// JSON Web Tokens (`jwt`).
+    ///
+    /// **Finds** `eyJ…` tokens (the base64url of a JSON object's `{"`) of three
+    /// dot-separated base64url parts, header and payload 10+ characters each, the signature
+    /// possibly empty (unsigned tokens).
+    ///
+    /// **Misses** tokens whose header does not start with `{"` (`{ "alg"…` encodes as
+    /// `eyAi…`) and tokens broken across lines. Of a five-part JWE only the first three
+    /// parts (header, encrypted key, IV) are replaced; the ciphertext and tag stay.
+    ///
+    /// **Also removes** nothing else in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(
+    ///     r.redact("t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0"),
+    ///     "t=[jwt]"
+    /// );
+    /// assert_eq!(r.redact("eyA0aGVhZGVy.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig"), "eyA0aGVhZGVy.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const JWT: Detector = Detector(1 << 7);
-    /// `Authorization` header values, bare `Bearer` / `Basic` credentials.
+    /// `Authorization` header values and bare `Bearer` / `Basic` credentials
+    /// (`auth_header`).
+    ///
+    /// **Finds** the value of any name ending in `authorization` (`Authorization`,
+    /// `Proxy-Authorization`, ASCII case-insensitive) after `:` or `=`, as a JSON key or as
+    /// a span attribute key: a quoted value up to its closing quote, an unquoted one to the
+    /// end of the line. A known scheme in front (`Bearer`, `Basic`, `Token`, `Digest`,
+    /// `Negotiate`, `NTLM`, `ApiKey`, `DPoP`, `HOBA`, `Mutual`, `AWS4-HMAC-SHA256`) is
+    /// kept. Also, anywhere: `Bearer`/`bearer` followed by a token of 16+ characters that
+    /// mixes letters and digits, and `Basic` followed by base64 of printable text
+    /// containing `:`.
+    ///
+    /// **Misses** bare tokens that are short, all letters or all digits, or written after
+    /// `BEARER`; bare `Basic` values that do not decode to `user:password`.
+    ///
+    /// **Also removes** everything after an unquoted `Authorization:` to the end of the
+    /// line, whatever it is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("Authorization: Bearer abc.DEF-123_xyz"), "Authorization: Bearer [auth_header]");
+    /// assert_eq!(r.redact("use bearer 9f8e7d6c5b4a39281706f5e4 here"), "use bearer [auth_header] here");
+    /// assert_eq!(r.redact("use Bearer abcdefghijklmnopqrstuvwxyz"), "use Bearer abcdefghijklmnopqrstuvwxyz"); // missed
+    /// assert_eq!(r.redact("Authorization: Token abc, then more text"), "Authorization: Token [auth_header]");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const AUTH_HEADER: Detector = Detector(1 << 8);
-    /// `user:password` inside URLs.
+    /// `user:password` inside URLs (`url_credentials`).
+    ///
+    /// **Finds** the `user:password` part of `scheme://user:password@host` (the user may be
+    /// empty: `redis://:pw@cache`); the scheme and host are kept.
+    ///
+    /// **Misses** credentials without `scheme://` (`user:pass@host`, where the `email`
+    /// detector may still take `pass@host.tld`), passwords containing an unencoded `/`,
+    /// `?`, `#` or whitespace, and a user name without a password (`https://token@host`,
+    /// unless another detector knows the token).
+    ///
+    /// **Also removes** nothing else in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("postgres://admin:s3cr3t@db:5432/app"), "postgres://[url_credentials]@db:5432/app");
+    /// assert_eq!(r.redact("https://user:pa/ss@host"), "https://user:pa/ss@host"); // missed
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const URL_CREDENTIALS: Detector = Detector(1 << 9);
-    /// PEM private-key blocks.
+    /// PEM private-key blocks (`private_key`).
+    ///
+    /// **Finds** a `-----BEGIN … PRIVATE KEY-----` header (PKCS#8, RSA, EC, DSA, OpenSSH,
+    /// encrypted) and replaces the whole block through the matching `-----END … PRIVATE
+    /// KEY-----` line, or to the end of the text if that line is missing (a truncated key).
+    /// A replacement that swallowed the header (an unquoted `Authorization:` value before
+    /// it on the same line) is extended over the block.
+    ///
+    /// **Misses** PGP key blocks (`-----BEGIN PGP PRIVATE KEY BLOCK-----`), PuTTY `.ppk`
+    /// files, JWK private keys, and key material without its header.
+    ///
+    /// **Also removes** nothing else.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(
+    ///     r.redact("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg\n-----END EC PRIVATE KEY-----\nok"),
+    ///     "[private_key]\nok"
+    /// );
+    /// let pgp = "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF0xyz\n-----END PGP PRIVATE KEY BLOCK-----";
+    /// assert_eq!(r.redact(pgp), pgp); // missed
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const PRIVATE_KEY: Detector = Detector(1 << 10);
-    /// OpenAI API keys, including project and service-account keys.
+    /// OpenAI API keys (`openai_key`), including project, service-account and admin keys.
+    ///
+    /// **Finds** `sk-` at the start of a word followed by `A-Z a-z 0-9 _ -`, 23 characters
+    /// or more in all (`sk-proj-…`, `sk-svcacct-…`, `sk-admin-…`, legacy `sk-…`). `sk-ant-`
+    /// keys are `anthropic_key`.
+    ///
+    /// **Misses** a key glued to a preceding word character (`OPENAI_KEY_sk-…`;
+    /// `OPENAI_KEY=sk-…` is found).
+    ///
+    /// **Also removes** other long `sk-`-prefixed slugs
+    /// (`sk-learn-classification-tutorial`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("key sk-proj-QIYWD2jZ1a7BmScVUbHte3xJitZU8vNx"), "key [openai_key]");
+    /// assert_eq!(r.redact("sk-short12345"), "sk-short12345");
+    /// assert_eq!(r.redact("see sk-learn-classification-tutorial"), "see [openai_key]");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const OPENAI_KEY: Detector = Detector(1 << 11);
-    /// Anthropic API keys.
+    /// Anthropic API keys (`anthropic_key`).
+    ///
+    /// **Finds** `sk-ant-` at the start of a word followed by `A-Z a-z 0-9 _ -`, 30
+    /// characters or more in all (`sk-ant-api03-…`, `sk-ant-admin01-…`).
+    ///
+    /// **Misses** keys glued to a preceding word character.
+    ///
+    /// **Also removes** nothing else in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("sk-ant-api03-R2D2C3POxyzR2D2C3POxyzR2D2C3POxyz"), "[anthropic_key]");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const ANTHROPIC_KEY: Detector = Detector(1 << 12);
-    /// AWS access key ids, and secret keys after their variable names.
+    /// AWS access key ids, and secret keys after their variable names (`aws_key`).
+    ///
+    /// **Finds** 20-character access key ids `AKIA…` (long-term) and `ASIA…` (temporary) as
+    /// whole words; and the value of any name containing `aws` and `secret` and ending like
+    /// a secret name (`aws_secret_access_key`, `AWS_SECRET_KEY`) in assignments, JSON keys
+    /// and span attribute keys.
+    ///
+    /// **Misses** a bare 40-character secret key without its variable name, and other id
+    /// prefixes (`AIDA…`, `AROA…`: identifiers, not credentials). Session tokens are found
+    /// by `generic_secret` when written as `aws_session_token=…`.
+    ///
+    /// **Also removes** other 20-character `AKIA`/`ASIA` words, such as the documentation
+    /// example `AKIAIOSFODNN7EXAMPLE`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("id AKIAIOSFODNN7EXAMPLE"), "id [aws_key]");
+    /// assert_eq!(
+    ///     r.redact("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ///     "aws_secret_access_key = [aws_key]"
+    /// );
+    /// assert_eq!(r.redact("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"); // missed
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const AWS_KEY: Detector = Detector(1 << 13);
-    /// GitHub tokens, classic and fine-grained.
+    /// GitHub tokens, classic and fine-grained (`github_token`).
+    ///
+    /// **Finds** `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` tokens and `github_pat_`
+    /// fine-grained tokens at the start of a word, 30 characters or more.
+    ///
+    /// **Misses** tokens issued before 2021 (40 hex digits without a prefix) and
+    /// `v1.`-prefixed app tokens.
+    ///
+    /// **Also removes** nothing else in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("token ghp_iT6QLWhtjNZ8JJ7P3JIAVWEqt4H2hIcEdoxu"), "token [github_token]");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const GITHUB_TOKEN: Detector = Detector(1 << 14);
-    /// Slack tokens and incoming-webhook URLs.
+    /// Slack tokens and incoming-webhook URLs (`slack_token`).
+    ///
+    /// **Finds** `xoxb-`, `xoxp-`, `xoxa-`, `xoxe-`, `xoxr-`, `xoxs-` tokens and `xapp-`
+    /// app-level tokens (15+ characters), and incoming-webhook URLs
+    /// `https://hooks.slack.com/services/…` (replaced from `://` on, so `https` stays).
+    ///
+    /// **Misses** `xoxc-` / `xoxd-` browser session tokens and cookies, and workflow
+    /// webhooks (`hooks.slack.com/workflows/…`, `/triggers/…`).
+    ///
+    /// **Also removes** nothing else in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("slack xoxb-1234567890-1234567890123-AbCdEfGh"), "slack [slack_token]");
+    /// assert_eq!(
+    ///     r.redact("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"),
+    ///     "https[slack_token]"
+    /// );
+    /// assert_eq!(r.redact("xoxc-1234567890-1234567890-abcdef"), "xoxc-1234567890-1234567890-abcdef"); // missed
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const SLACK_TOKEN: Detector = Detector(1 << 15);
-    /// Stripe secret, restricted and webhook-signing keys.
+    /// Stripe secret, restricted and webhook-signing keys (`stripe_key`).
+    ///
+    /// **Finds** `sk_live_`, `sk_test_`, `rk_live_`, `rk_test_` and `whsec_` keys at the
+    /// start of a word, 20 characters or more.
+    ///
+    /// **Misses** nothing of those kinds. Publishable keys (`pk_live_…`) are public by
+    /// design and left.
+    ///
+    /// **Also removes** nothing else in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("stripe sk_live_51H8xYzAbCdEfGhIjKlMnOpQr"), "stripe [stripe_key]");
+    /// assert_eq!(r.redact("pk_live_51H8xYzAbCdEfGhIjKlMnOpQr"), "pk_live_51H8xYzAbCdEfGhIjKlMnOpQr");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const STRIPE_KEY: Detector = Detector(1 << 16);
-    /// Google API keys, OAuth access tokens and OAuth client secrets.
+    /// Google API keys, OAuth access tokens and OAuth client secrets (`google_key`).
+    ///
+    /// **Finds** `AIza…` API keys, `ya29.` access tokens and `GOCSPX-` client secrets at
+    /// the start of a word, 30 characters or more. Service-account keys are PEM private
+    /// keys (`private_key`).
+    ///
+    /// **Misses** OAuth refresh tokens (`1//0…`) and authorization codes.
+    ///
+    /// **Also removes** nothing else in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("google AIzaSyA-1234567890abcdefghijklmnopqrstu"), "google [google_key]");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const GOOGLE_KEY: Detector = Detector(1 << 17);
-    /// Hugging Face access tokens.
+    /// Hugging Face access tokens (`huggingface_token`).
+    ///
+    /// **Finds** `hf_` tokens at the start of a word, 30 characters or more.
+    ///
+    /// **Misses** legacy organisation tokens (`api_org_…`).
+    ///
+    /// **Also removes** nothing else in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("hf hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"), "hf [huggingface_token]");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const HUGGINGFACE_TOKEN: Detector = Detector(1 << 18);
-    /// Prefixed tokens of other providers (GitLab, npm, PyPI, SendGrid, Groq,
-    /// Replicate, xAI, Perplexity, DigitalOcean).
+    /// Prefixed tokens of other providers (`other_api_key`): GitLab, npm, PyPI, SendGrid,
+    /// Groq, Replicate, xAI, Perplexity, DigitalOcean.
+    ///
+    /// **Finds** GitLab `glpat-`, npm `npm_`, PyPI `pypi-`, SendGrid `SG.….…`, Groq `gsk_`,
+    /// Replicate `r8_`, xAI `xai-`, Perplexity `pplx-` and DigitalOcean `dop_v1_` tokens at
+    /// the start of a word, 24 characters or more.
+    ///
+    /// **Misses** keys without a distinctive prefix (Azure, Mistral, Cohere and many
+    /// others): those are found only by their variable name (`generic_secret`).
+    ///
+    /// **Also removes** nothing else in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("gitlab glpat-xxxxxxxxxxxxxxxxxxxx"), "gitlab [other_api_key]");
+    /// assert_eq!(r.redact("MISTRAL_API_KEY=Xy12Ab34Cd56Ef78"), "MISTRAL_API_KEY=[generic_secret]");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const OTHER_API_KEY: Detector = Detector(1 << 19);
-    /// Values assigned to secret-bearing names (`password=…`, `"api_key": …`).
+    /// Values assigned to secret-bearing names (`generic_secret`): `password=…`,
+    /// `"api_key": …`.
+    ///
+    /// **Finds** the value after `=` or `:` (optionally quoted, spaces around the operator
+    /// allowed) when the name before it ends, ignoring ASCII case and the separators `_ -
+    /// .`, in `password`, `passwd`, `pwd`, `passphrase`, `passcode`, `secret`, `secrets`,
+    /// `secretkey`, `apikey`, `token`, `accesskey`, `privatekey`, `signingkey`,
+    /// `encryptionkey`, `credential`, `credentials`, `sessionid` or `cookie`
+    /// (`DB_PASSWORD`, `client_secret`, `x-api-key`, `Cookie`); and, with the same names,
+    /// the scalar value of a JSON key at any depth and of a span attribute key (or its last
+    /// `.` segment). An unquoted value ends at whitespace, a quote, `,`, `;` or `&`; a
+    /// quoted one at its closing quote or the end of the line.
+    ///
+    /// **Misses** secrets in prose (`my password is hunter2`), other names (`pass`, `pin`,
+    /// `key`, `auth`) and operators (`--password hunter2`, `password -> x`), the part of an
+    /// unquoted value after a space (`password=correct horse` keeps `horse`), and a name
+    /// holding a JSON object or array (its leaves are only scanned like any text).
+    ///
+    /// **Also removes** non-secret values under such names, such as a count under a
+    /// singular `token` (`token: 512`; the plural `max_tokens` is left).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use genai_otel::{Detector, Redactor};
+    /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
+    /// assert_eq!(r.redact("DB_PASSWORD = 's3cr3t'"), "DB_PASSWORD = '[generic_secret]'");
+    /// assert_eq!(r.redact(r#"{"client_secret": "shh"}"#), r#"{"client_secret": "[generic_secret]"}"#);
+    /// assert_eq!(r.redact("my password is hunter2"), "my password is hunter2"); // missed
+    /// assert_eq!(r.redact("password=correct horse"), "password=[generic_secret] horse");
+    /// assert_eq!(r.redact("token: 512, max_tokens: 512"), "token: [generic_secret], max_tokens: 512");
+    /// # Ok::<(), genai_otel::BuildError>(())
+    /// ```
     pub const GENERIC_SECRET: Detector = Detector(1 << 20);
 
     /// Every provider API-key detector, [`Detector::AWS_KEY`] included.
@@ -797,7 +1308,8 @@ pub(crate) fn precheck(bytes: &[u8], i: usize) -> bool {
 
 /// Every digit-led built-in but IPv4 (card, SSN, phone) has at least 7
 /// digits within its first 12 bytes, using only digits and the separators
-/// ` .-()/`; an IPv4 address starts with 1 to 3 digits and a dot.
+/// ` .-()/` (the fewest is `1 (415) 555-2671`); an IPv4 address starts with
+/// a dotted quad.
 fn numeric_run(bytes: &[u8], i: usize) -> bool {
     let mut digits = 0;
     for &c in bytes.iter().skip(i).take(12) {
@@ -807,29 +1319,47 @@ fn numeric_run(bytes: &[u8], i: usize) -> bool {
             _ => break,
         }
     }
-    if digits >= 7 {
-        return true;
+    digits >= 7 || dotted_quad(bytes, i)
+}
+
+/// `d{1,3}.d{1,3}.d{1,3}.d` at `i`, the start of every IPv4 match. Decimals
+/// and versions (`42.50`, `3.12`, `8.7.34`) fail here, before the automaton.
+fn dotted_quad(bytes: &[u8], i: usize) -> bool {
+    let mut j = i;
+    for _ in 0..3 {
+        let lead = bytes
+            .iter()
+            .skip(j)
+            .take(4)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if !(1..=3).contains(&lead) || bytes.get(j + lead) != Some(&b'.') {
+            return false;
+        }
+        j += lead + 1;
     }
-    let lead = bytes
-        .iter()
-        .skip(i)
-        .take(4)
-        .take_while(|c| c.is_ascii_digit())
-        .count();
-    (1..=3).contains(&lead)
-        && bytes.get(i + lead) == Some(&b'.')
-        && bytes.get(i + lead + 1).is_some_and(u8::is_ascii_digit)
+    bytes.get(j).is_some_and(u8::is_ascii_digit)
 }
 
 /// An IPv6 address has a second `:` at most 5 bytes after its first one,
-/// with only hex digits between.
+/// with only hex digits between, and (as the `ipv6` validator requires) at most 4 hex
+/// digits before it that do not continue a word, a number or a longer
+/// `:`-list. Rust paths (`std::fs`) fail here.
 fn ipv6_context(bytes: &[u8], i: usize) -> bool {
-    bytes
+    let second = bytes
         .iter()
         .skip(i + 1)
         .take(5)
         .position(|&c| !c.is_ascii_hexdigit())
-        .is_some_and(|p| bytes.get(i + 1 + p) == Some(&b':'))
+        .is_some_and(|p| bytes.get(i + 1 + p) == Some(&b':'));
+    if !second {
+        return false;
+    }
+    let mut start = i;
+    while i - start < 4 && prev(bytes, start).is_some_and(|c| c.is_ascii_hexdigit()) {
+        start -= 1;
+    }
+    !prev(bytes, start).is_some_and(|c| is_word(c) || c == b':' || c == b'.')
 }
 
 /// `://user:password@`: a `:` and then an `@` before the authority ends;

@@ -1,6 +1,6 @@
 //! Validators and small byte-level helpers used by the built-in detectors.
 //!
-//! Everything here is pure, allocation-free (except where noted) and never
+//! Everything here is pure, allocation-free and never
 //! panics on any input: indexing goes through `get` or is guarded by an
 //! explicit bounds check.
 
@@ -200,9 +200,10 @@ pub(crate) fn iban_mod97(iban: &[u8]) -> bool {
     rem == 1
 }
 
-/// Decodes standard base64 (with or without padding). `None` on any invalid
-/// byte. Allocates the decoded bytes.
-pub(crate) fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
+/// Decodes standard base64 (with or without padding), handing each decoded
+/// byte to `out`. False on any invalid byte or length (bytes decoded before
+/// it have been handed over). Allocation-free.
+pub(crate) fn base64_for_each(s: &[u8], mut out: impl FnMut(u8)) -> bool {
     fn val(b: u8) -> Option<u32> {
         Some(match b {
             b'A'..=b'Z' => b - b'A',
@@ -218,29 +219,43 @@ pub(crate) fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
         .or_else(|| s.strip_suffix(b"="))
         .unwrap_or(s);
     if body.len() % 4 == 1 {
-        return None;
+        return false;
     }
-    let mut out = Vec::with_capacity(body.len() * 3 / 4);
     for chunk in body.chunks(4) {
         let mut acc = 0u32;
         for &b in chunk {
-            acc = (acc << 6) | val(b)?;
+            match val(b) {
+                Some(v) => acc = (acc << 6) | v,
+                None => return false,
+            }
         }
         match chunk.len() {
-            4 => out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]),
-            3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
-            2 => out.push((acc >> 4) as u8),
-            _ => return None,
+            4 => {
+                out((acc >> 16) as u8);
+                out((acc >> 8) as u8);
+                out(acc as u8);
+            }
+            3 => {
+                out((acc >> 10) as u8);
+                out((acc >> 2) as u8);
+            }
+            2 => out((acc >> 4) as u8),
+            _ => return false,
         }
     }
-    Some(out)
+    true
 }
 
-/// A `Basic` credential: base64 of printable `user:password`.
+/// A `Basic` credential: base64 of printable `user:password`. Decodes on the
+/// fly, without allocating.
 pub(crate) fn basic_credentials(token: &[u8]) -> bool {
-    base64_decode(token).is_some_and(|raw| {
-        raw.contains(&b':') && raw.iter().all(|&b| (0x20..0x7f).contains(&b) || b >= 0x80)
-    })
+    let mut colon = false;
+    let mut printable = true;
+    let valid = base64_for_each(token, |b| {
+        colon |= b == b':';
+        printable &= (0x20..0x7f).contains(&b) || b >= 0x80;
+    });
+    valid && colon && printable
 }
 
 /// True if the token mixes letters and digits, the shape of a random
@@ -308,7 +323,7 @@ pub(crate) enum KeyKind {
 
 /// Classifies a key name (an identifier, a JSON key, an attribute key).
 pub(crate) fn key_kind(ident: &[u8]) -> Option<KeyKind> {
-    if ident.is_empty() || ident.len() > 128 {
+    if ident.is_empty() || ident.len() > 128 || !has_secret_ending(ident) {
         return None;
     }
     let (tail, n) = normalized_tail(ident);
@@ -329,6 +344,32 @@ pub(crate) fn key_kind(ident: &[u8]) -> Option<KeyKind> {
     } else {
         Some(KeyKind::Secret)
     }
+}
+
+/// The last two letters of every [`SECRET_SUFFIXES`] entry and of
+/// `authorization`.
+const SECRET_ENDINGS: &[[u8; 2]] = &[
+    *b"rd", *b"wd", *b"se", *b"de", *b"et", *b"ts", *b"ey", *b"en", *b"al", *b"ls", *b"id", *b"ie",
+    *b"on",
+];
+
+/// A cheap first test for [`key_kind`]: the last two bytes of `ident`
+/// (lowercased, separators skipped) end a secret-bearing name. Most words
+/// before a `:` in prose (`Note:`, `10:30`) fail here.
+fn has_secret_ending(ident: &[u8]) -> bool {
+    let mut last = [0u8; 2];
+    let mut n = 0;
+    for &b in ident.iter().rev() {
+        if matches!(b, b'_' | b'-' | b'.') {
+            continue;
+        }
+        n += 1;
+        last[2 - n] = b.to_ascii_lowercase();
+        if n == 2 {
+            return SECRET_ENDINGS.contains(&last);
+        }
+    }
+    false
 }
 
 /// Identifier bytes accepted in key names written before `=` / `:`.
@@ -429,6 +470,11 @@ mod tests {
         assert_eq!(iban_length(*b"ZZ"), None);
     }
 
+    fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        base64_for_each(s, |b| out.push(b)).then_some(out)
+    }
+
     #[test]
     fn base64_and_basic() {
         assert_eq!(
@@ -439,6 +485,9 @@ mod tests {
         assert!(basic_credentials(b"dXNlcjpwYXNz"));
         assert!(!basic_credentials(b"aGVsbG8gd29ybGQ="));
         assert!(base64_decode(b"a").is_none());
+        assert!(base64_decode(b"ab!d").is_none());
+        assert!(!basic_credentials(b"question"));
+        assert!(!basic_credentials(b"dXNlcjpwYXNz!"));
     }
 
     #[test]
@@ -455,6 +504,20 @@ mod tests {
         assert_eq!(key_before(b"api_key = 1", 8), Some((0, 7)));
         assert_eq!(key_before(b"{\"token\": 1", 8), Some((2, 7)));
         assert_eq!(key_before(b" = 1", 1), None);
+    }
+
+    #[test]
+    fn the_fast_test_keeps_every_secret_name() {
+        for word in SECRET_SUFFIXES.iter().chain(&[&b"authorization"[..]]) {
+            assert!(has_secret_ending(word), "{}", String::from_utf8_lossy(word));
+            let upper = word.to_ascii_uppercase();
+            assert!(has_secret_ending(&upper));
+        }
+        assert!(has_secret_ending(b"DB_PASS-WORD"));
+        assert!(has_secret_ending(b"api_key_"));
+        assert!(!has_secret_ending(b"Note"));
+        assert!(!has_secret_ending(b"10"));
+        assert!(!has_secret_ending(b"d"));
     }
 
     #[test]
