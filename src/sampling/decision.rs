@@ -183,12 +183,20 @@ pub(crate) const SPAN_OVERHEAD_BYTES: usize = std::mem::size_of::<SpanData>();
 /// per-element size plus string lengths), plus `size_of::<Event>()` + event name per event
 /// and `size_of::<Link>()` per link. Vector slack capacity and allocator overhead are not
 /// counted; keys are counted even when they are `&'static str`.
+///
+/// The processor computes the same sum in its single pass over the span's attributes, as
+/// [`span_bytes_without_attributes`] plus [`attribute_bytes`] per span attribute.
+#[cfg(test)]
 pub(crate) fn estimate_span_bytes(span: &SpanData) -> usize {
+    span_bytes_without_attributes(span) + attributes_bytes(&span.attributes)
+}
+
+/// [`estimate_span_bytes`] without the span's own attributes (events and links included).
+pub(crate) fn span_bytes_without_attributes(span: &SpanData) -> usize {
     let mut bytes = SPAN_OVERHEAD_BYTES + span.name.len();
     if let opentelemetry::trace::Status::Error { description } = &span.status {
         bytes += description.len();
     }
-    bytes += attributes_bytes(&span.attributes);
     for event in span.events.iter() {
         bytes += std::mem::size_of::<opentelemetry::trace::Event>()
             + event.name.len()
@@ -201,13 +209,20 @@ pub(crate) fn estimate_span_bytes(span: &SpanData) -> usize {
     bytes
 }
 
+/// The estimate for one attribute: `size_of::<KeyValue>()` + key bytes + value bytes.
+#[inline]
+pub(crate) fn attribute_bytes(key: &str, value: &Value) -> usize {
+    std::mem::size_of::<KeyValue>() + key.len() + value_bytes(value)
+}
+
 fn attributes_bytes(attributes: &[KeyValue]) -> usize {
     attributes
         .iter()
-        .map(|kv| std::mem::size_of::<KeyValue>() + kv.key.as_str().len() + value_bytes(&kv.value))
+        .map(|kv| attribute_bytes(kv.key.as_str(), &kv.value))
         .sum()
 }
 
+#[inline]
 fn value_bytes(value: &Value) -> usize {
     match value {
         Value::String(s) => s.as_str().len(),

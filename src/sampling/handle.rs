@@ -52,7 +52,11 @@ impl Cause {
     }
 }
 
-/// Monotonic counters shared by the processor, the handle and the metric callbacks.
+/// One shard's monotonic counters, summed over shards by [`SamplingCounters::snapshot`].
+///
+/// Only written under the shard's lock, so an increment is a plain load and store rather
+/// than a read-modify-write on a cache line shared by every thread; readers (the handle and
+/// the metric callbacks) load them without the lock.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     decided: [AtomicU64; 8],
@@ -61,26 +65,34 @@ pub(crate) struct Counters {
     late_dropped: AtomicU64,
     spans_forwarded: AtomicU64,
     spans_dropped: AtomicU64,
-    warned: [AtomicBool; 6],
 }
 
 impl Counters {
+    /// Adds `n`; callers hold the owning shard's lock, so no increment is lost.
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(n),
+            Ordering::Relaxed,
+        );
+    }
+
     pub(crate) fn decided(&self, reason: Reason) {
-        self.decided[reason.index()].fetch_add(1, Ordering::Relaxed);
+        if let Some(counter) = self.decided.get(reason.index()) {
+            Self::add(counter, 1);
+        }
     }
 
     pub(crate) fn evicted(&self, cause: Cause) {
-        self.evicted[cause.index()].fetch_add(1, Ordering::Relaxed);
-        if cause != Cause::Shutdown && !self.warned[cause.index()].swap(true, Ordering::Relaxed) {
-            warn(cause.warning());
+        if let Some(counter) = self.evicted.get(cause.index()) {
+            Self::add(counter, 1);
         }
     }
 
     pub(crate) fn late(&self, forwarded: bool) {
         if forwarded {
-            self.late_forwarded.fetch_add(1, Ordering::Relaxed);
+            Self::add(&self.late_forwarded, 1);
         } else {
-            self.late_dropped.fetch_add(1, Ordering::Relaxed);
+            Self::add(&self.late_dropped, 1);
         }
     }
 
@@ -90,11 +102,31 @@ impl Counters {
         } else {
             &self.spans_dropped
         };
-        counter.fetch_add(n as u64, Ordering::Relaxed);
+        Self::add(counter, n as u64);
     }
 
     fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+}
+
+/// Whether the one-time warning of each eviction cause was logged.
+#[derive(Debug, Default)]
+pub(crate) struct Warnings {
+    warned: [AtomicBool; 6],
+}
+
+impl Warnings {
+    /// Logs the first eviction of each cause (shutdown excepted).
+    pub(crate) fn evicted(&self, cause: Cause) {
+        if cause == Cause::Shutdown {
+            return;
+        }
+        if let Some(flag) = self.warned.get(cause.index()) {
+            if !flag.load(Ordering::Relaxed) && !flag.swap(true, Ordering::Relaxed) {
+                warn(cause.warning());
+            }
+        }
     }
 }
 
@@ -228,9 +260,14 @@ impl SamplingCounters {
     }
 
     pub(crate) fn snapshot(core: &Core) -> Self {
-        let c = &core.counters;
-        let d = |r: Reason| Counters::get(&c.decided[r.index()]);
-        let e = |cause: Cause| Counters::get(&c.evicted[cause.index()]);
+        let sum = |counter: &dyn Fn(&Counters) -> Option<&AtomicU64>| {
+            core.shard_counters()
+                .filter_map(counter)
+                .map(Counters::get)
+                .fold(0_u64, u64::wrapping_add)
+        };
+        let d = |r: Reason| sum(&|c: &Counters| c.decided.get(r.index()));
+        let e = |cause: Cause| sum(&|c: &Counters| c.evicted.get(cause.index()));
         let (spans_buffered, bytes_buffered, traces_pending) = core.gauges();
         SamplingCounters {
             kept_error: d(Reason::Error),
@@ -247,10 +284,10 @@ impl SamplingCounters {
             evicted_max_age: e(Cause::MaxAge),
             evicted_idle: e(Cause::Idle),
             decided_at_shutdown: e(Cause::Shutdown),
-            late_spans_forwarded: Counters::get(&c.late_forwarded),
-            late_spans_dropped: Counters::get(&c.late_dropped),
-            spans_forwarded: Counters::get(&c.spans_forwarded),
-            spans_dropped: Counters::get(&c.spans_dropped),
+            late_spans_forwarded: sum(&|c: &Counters| Some(&c.late_forwarded)),
+            late_spans_dropped: sum(&|c: &Counters| Some(&c.late_dropped)),
+            spans_forwarded: sum(&|c: &Counters| Some(&c.spans_forwarded)),
+            spans_dropped: sum(&|c: &Counters| Some(&c.spans_dropped)),
             spans_buffered,
             bytes_buffered,
             traces_pending,

@@ -127,7 +127,7 @@
 //!   link. Vector slack and allocator overhead are not counted. With the benchmark's agent
 //!   spans (about ten attributes, a few hundred bytes of messages) the estimate is about
 //!   1 KiB per span.
-//! - Not counted in `max_buffered_bytes`: per-trace bookkeeping (a few hundred bytes per
+//! - Not counted in `max_buffered_bytes`: per-trace bookkeeping (about 200 bytes per
 //!   pending trace, bounded by `max_pending_traces`), the decision cache (about 50 bytes per
 //!   entry, bounded by `decision_cache_size`) and the prompt-version table (bounded by
 //!   `max_prompt_versions`).
@@ -135,6 +135,13 @@
 //!   behind its own mutex. `max_pending_traces`, `max_buffered_bytes` and
 //!   `decision_cache_size` are divided evenly between shards, so each cap holds strictly for
 //!   the sum; "the oldest trace" that a full cap evicts is the oldest in the same shard.
+//! - Per span, `on_end` reads the clock once, makes one pass over the span's attributes
+//!   (error, canary, prompt pair, override keys and the byte estimate together) before
+//!   taking its shard's lock, and takes no other lock: counters are kept per shard, and the
+//!   process-wide prompt-version table is consulted only for the first span of a trace that
+//!   carries a pair, unless the shard already knows the pair can no longer count as new.
+//!   `benches/sampling.rs` measures the cost against the same pipeline without the
+//!   processor.
 //! - A trace that reaches `max_spans_per_trace` buffered spans, or whose next span does
 //!   not fit in its shard's byte budget once every older trace there was evicted, is
 //!   decided at once on what it has. Every eviction is counted by cause, and the first
@@ -876,11 +883,17 @@ impl Canary {
     }
 
     /// Whether an attribute is one of the configured equalities.
+    #[cfg(test)]
     pub(crate) fn matches_attribute(&self, kv: &KeyValue) -> bool {
-        let key = kv.key.as_str();
+        self.matches_key_value(kv.key.as_str(), &kv.value)
+    }
+
+    /// Whether the attribute `key` = `value` is one of the configured equalities.
+    #[inline]
+    pub(crate) fn matches_key_value(&self, key: &str, value: &Value) -> bool {
         self.equals
             .iter()
-            .any(|(k, value)| k.as_str() == key && value_equals(&kv.value, value))
+            .any(|(k, expected)| k.as_str() == key && value_equals(value, expected))
     }
 
     pub(crate) fn matches_predicate(&self, attributes: &[KeyValue]) -> bool {
@@ -889,8 +902,14 @@ impl Canary {
             .is_some_and(|predicate| predicate(attributes))
     }
 
+    #[cfg(test)]
     pub(crate) fn has_equalities(&self) -> bool {
         !self.equals.is_empty()
+    }
+
+    /// The lengths of the keys the equalities compare.
+    pub(crate) fn equality_key_lengths(&self) -> impl Iterator<Item = usize> + '_ {
+        self.equals.iter().map(|(key, _)| key.as_str().len())
     }
 }
 

@@ -13,7 +13,7 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
 use super::handle::{warn, SamplingHandle};
-use super::state::{lock, Core, Item, Outbox};
+use super::state::{lock, Core, Outbox};
 use super::Sampling;
 
 /// A [`SpanProcessor`] that samples whole traces after they end, wrapping the processor
@@ -138,8 +138,9 @@ impl<P: SpanProcessor + 'static> TailSamplingProcessor<P> {
                 // Runs until a stop is requested or the processor (the sender) is gone.
                 while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
                     let now = Instant::now();
-                    if core.claim_sweep(now) {
-                        sweep_all(&core, &*inner, now);
+                    let tick = core.tick(now);
+                    if core.claim_sweep(tick) {
+                        sweep_all(&core, &*inner, now, tick);
                     }
                 }
             });
@@ -162,25 +163,34 @@ impl<P: SpanProcessor + 'static> TailSamplingProcessor<P> {
 
 /// Decides the traces past the age or idle limit in every shard, one shard lock at a time,
 /// forwarding between locks.
-fn sweep_all<P: SpanProcessor + ?Sized>(core: &Core, inner: &P, now: Instant) {
+fn sweep_all<P: SpanProcessor + ?Sized>(core: &Core, inner: &P, now: Instant, tick: u64) {
     for i in 0..core.shard_count() {
-        forward(inner, core.sweep_shard(i, now));
+        forward(inner, &mut core.sweep_shard(i, tick));
     }
     core.overrides.prune(now);
 }
 
-/// Hands queued work to the inner processor; called with no lock held.
-fn forward<P: SpanProcessor + ?Sized>(inner: &P, out: Outbox) {
-    for item in out.into_items() {
-        match item {
-            Item::Span(span, treatment) => inner.on_end(treatment.apply(span)),
-            Item::Trace(spans, treatment) => {
-                for span in spans {
-                    inner.on_end(treatment.apply(span));
-                }
+/// Hands queued work to the inner processor (dropping what was not kept); called with no
+/// lock held.
+fn forward<P: SpanProcessor + ?Sized>(inner: &P, out: &mut Outbox) {
+    out.drain_batches(|batch| {
+        let mut spans = batch.spans;
+        if let Some(treatment) = batch.treatment {
+            for mut span in spans.drain(..) {
+                treatment.apply(&mut span);
+                inner.on_end(span);
             }
-            Item::Discard(spans) => drop(spans),
-            Item::DiscardOne(span) => drop(span),
+        }
+        // The spans of a dropped trace are deallocated here, outside the lock.
+        drop(spans);
+    });
+    if let Some((mut span, treatment)) = out.take_current() {
+        match treatment {
+            Some(treatment) => {
+                treatment.apply(&mut span);
+                inner.on_end(span);
+            }
+            None => drop(span),
         }
     }
 }
@@ -199,11 +209,12 @@ impl<P: SpanProcessor + 'static> SpanProcessor for TailSamplingProcessor<P> {
             self.start_sweeper();
         }
         let now = Instant::now();
+        let tick = self.core.tick(now);
         let mut out = Outbox::default();
-        self.core.on_end(span, now, &mut out);
-        forward(&*self.inner, out);
-        if self.core.claim_sweep(now) {
-            sweep_all(&self.core, &*self.inner, now);
+        self.core.on_end(span, now, tick, &mut out);
+        forward(&*self.inner, &mut out);
+        if self.core.claim_sweep(tick) {
+            sweep_all(&self.core, &*self.inner, now, tick);
         }
     }
 
@@ -219,7 +230,7 @@ impl<P: SpanProcessor + 'static> SpanProcessor for TailSamplingProcessor<P> {
         self.stop_sweeper();
         if self.core.cfg.enabled {
             for i in 0..self.core.shard_count() {
-                forward(&*self.inner, self.core.drain_shard(i));
+                forward(&*self.inner, &mut self.core.drain_shard(i));
             }
         }
         self.inner
