@@ -5,6 +5,9 @@
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is the point
 #![cfg(feature = "async-openai")]
 
+mod common;
+
+use common::{install, int, text};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -18,42 +21,10 @@ use async_openai::Client;
 use futures_util::StreamExt;
 use genai_otel::opentelemetry::trace::{SpanKind, Status};
 use genai_otel::opentelemetry::{Array, Value};
-use genai_otel::opentelemetry_sdk::trace::SpanData;
-use genai_otel::testing::{attribute, SpanCollector};
-use genai_otel::{
-    semconv, traced_llm, Config, ContentCapture, ExporterKind, Sampling, ScopedGuard,
-};
+use genai_otel::testing::attribute;
+use genai_otel::{semconv, traced_llm, ContentCapture};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-fn install(content: ContentCapture) -> (ScopedGuard, SpanCollector) {
-    let spans = SpanCollector::new();
-    let guard = genai_otel::init_scoped(
-        Config::new("async-openai-test")
-            .exporter(ExporterKind::None)
-            .collector(spans.clone())
-            .content_capture(content)
-            .sampling(Sampling::disabled())
-            .user_hash_key(b"test-key-0123456789abcdef")
-            .without_redaction(),
-    )
-    .expect("init_scoped");
-    (guard, spans)
-}
-
-fn text(span: &SpanData, key: &str) -> Option<String> {
-    match attribute(span, key)? {
-        Value::String(s) => Some(s.to_string()),
-        other => Some(other.to_string()),
-    }
-}
-
-fn int(span: &SpanData, key: &str) -> Option<i64> {
-    match attribute(span, key)? {
-        Value::I64(i) => Some(*i),
-        _ => None,
-    }
-}
 
 fn strings(values: &[&str]) -> Value {
     Value::Array(Array::String(

@@ -3,60 +3,20 @@
 //! when capture allows it, and the `crate = ..` override.
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is the point
 
+mod common;
+
+use common::{flush, get, install, int, text};
 use std::fmt;
 
 use genai_otel::opentelemetry::trace::{SpanKind, Status};
 use genai_otel::opentelemetry::{Array, Value};
 use genai_otel::opentelemetry_sdk::trace::SpanData;
-use genai_otel::testing::{attribute, SpanCollector};
+use genai_otel::testing::attribute;
 use genai_otel::{
-    semconv, traced_agent, traced_parser, traced_retrieval, traced_tool, Config, ContentCapture,
-    DocumentRef, ExporterKind, RetrievalResults, RetrievedDocument, Sampling, ScopedGuard,
+    semconv, traced_agent, traced_parser, traced_retrieval, traced_tool, ContentCapture,
+    DocumentRef, RetrievalResults, RetrievedDocument,
 };
 use serde::{Deserialize, Serialize};
-
-fn install(content: ContentCapture) -> (ScopedGuard, SpanCollector) {
-    let spans = SpanCollector::new();
-    let guard = genai_otel::init_scoped(
-        Config::new("macros-kinds-test")
-            .exporter(ExporterKind::None)
-            .collector(spans.clone())
-            .content_capture(content)
-            .sampling(Sampling::disabled())
-            .user_hash_key(b"test-key-0123456789abcdef")
-            .without_redaction(),
-    )
-    .expect("init_scoped");
-    (guard, spans)
-}
-
-fn flush(guard: &ScopedGuard, spans: &SpanCollector) -> Vec<SpanData> {
-    assert!(guard.force_flush());
-    spans.spans()
-}
-
-fn get<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
-    spans.iter().find(|s| s.name == name).unwrap_or_else(|| {
-        panic!(
-            "no span {name:?} in {:?}",
-            spans.iter().map(|s| s.name.to_string()).collect::<Vec<_>>()
-        )
-    })
-}
-
-fn text(span: &SpanData, key: &str) -> Option<String> {
-    match attribute(span, key)? {
-        Value::String(s) => Some(s.to_string()),
-        other => Some(other.to_string()),
-    }
-}
-
-fn int(span: &SpanData, key: &str) -> Option<i64> {
-    match attribute(span, key)? {
-        Value::I64(i) => Some(*i),
-        _ => None,
-    }
-}
 
 fn has_content(span: &SpanData) -> bool {
     span.attributes

@@ -3,6 +3,9 @@
 //! when the stream ends, fails or is dropped; a dropped stream never leaves a span open.
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is the point
 
+mod common;
+
+use common::{flush, install, int, text};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -10,47 +13,12 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 use genai_otel::opentelemetry::trace::{SpanKind, Status};
 use genai_otel::opentelemetry::{Array, Value};
-use genai_otel::opentelemetry_sdk::trace::SpanData;
-use genai_otel::testing::{attribute, SpanCollector};
+use genai_otel::testing::attribute;
 use genai_otel::{
-    semconv, traced_agent, traced_llm, Config, ContentCapture, ExporterKind, InferenceSpan,
-    Message, Sampling, ScopedGuard, ToolSpan, TracedStream,
+    semconv, traced_agent, traced_llm, ContentCapture, InferenceSpan, Message, ToolSpan,
+    TracedStream,
 };
 use serde_json::json;
-
-fn install(content: ContentCapture) -> (ScopedGuard, SpanCollector) {
-    let spans = SpanCollector::new();
-    let guard = genai_otel::init_scoped(
-        Config::new("macros-stream-test")
-            .exporter(ExporterKind::None)
-            .collector(spans.clone())
-            .content_capture(content)
-            .sampling(Sampling::disabled())
-            .user_hash_key(b"test-key-0123456789abcdef")
-            .without_redaction(),
-    )
-    .expect("init_scoped");
-    (guard, spans)
-}
-
-fn flush(guard: &ScopedGuard, spans: &SpanCollector) -> Vec<SpanData> {
-    assert!(guard.force_flush());
-    spans.spans()
-}
-
-fn text(span: &SpanData, key: &str) -> Option<String> {
-    match attribute(span, key)? {
-        Value::String(s) => Some(s.to_string()),
-        other => Some(other.to_string()),
-    }
-}
-
-fn int(span: &SpanData, key: &str) -> Option<i64> {
-    match attribute(span, key)? {
-        Value::I64(i) => Some(*i),
-        _ => None,
-    }
-}
 
 fn strings(values: &[&str]) -> Value {
     Value::Array(Array::String(

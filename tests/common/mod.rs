@@ -137,3 +137,57 @@ pub fn python_with(packages: &[&str]) -> PathBuf {
     }
     python
 }
+
+/// Installs the pipeline for the current thread with an in-memory collector, every trace
+/// kept and no redaction (so tests see exactly what was recorded).
+pub fn install(
+    content: genai_otel::ContentCapture,
+) -> (genai_otel::ScopedGuard, genai_otel::testing::SpanCollector) {
+    let spans = genai_otel::testing::SpanCollector::new();
+    let guard = genai_otel::init_scoped(
+        genai_otel::Config::new("genai-otel-test")
+            .exporter(genai_otel::ExporterKind::None)
+            .collector(spans.clone())
+            .content_capture(content)
+            .sampling(genai_otel::Sampling::disabled())
+            .user_hash_key(b"test-key-0123456789abcdef")
+            .without_redaction(),
+    )
+    .expect("init_scoped");
+    (guard, spans)
+}
+
+/// Flushes and returns every span collected so far.
+pub fn flush(
+    guard: &genai_otel::ScopedGuard,
+    spans: &genai_otel::testing::SpanCollector,
+) -> Vec<SpanData> {
+    assert!(guard.force_flush());
+    spans.spans()
+}
+
+/// The span named `name`; panics listing the names that exist.
+pub fn get<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
+    spans.iter().find(|s| s.name == name).unwrap_or_else(|| {
+        panic!(
+            "no span {name:?} in {:?}",
+            spans.iter().map(|s| s.name.to_string()).collect::<Vec<_>>()
+        )
+    })
+}
+
+/// Attribute `key` as text (non-strings in their display form).
+pub fn text(span: &SpanData, key: &str) -> Option<String> {
+    match genai_otel::testing::attribute(span, key)? {
+        opentelemetry::Value::String(s) => Some(s.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Attribute `key` as an integer.
+pub fn int(span: &SpanData, key: &str) -> Option<i64> {
+    match genai_otel::testing::attribute(span, key)? {
+        opentelemetry::Value::I64(i) => Some(*i),
+        _ => None,
+    }
+}
