@@ -29,9 +29,13 @@ use crate::response::{ErrorType, LlmResponse, RetrievalResults};
 use crate::semconv;
 
 pub use crate::content::ContentKind;
-pub use crate::semconv::CODE_FUNCTION_NAME;
 pub use crate::span::{
-    AgentSpan, InferenceSpan, ParseStatus, ParserSpan, RetrievalSpan, SpanHandle, ToolSpan,
+    AgentSpan, CodeFunction, InferenceSpan, ParseStatus, ParserSpan, RetrievalSpan, SpanHandle,
+    ToolSpan,
+};
+use crate::span::{
+    AgentSpanBuilder, InferenceSpanBuilder, ParserSpanBuilder, RetrievalSpanBuilder,
+    ToolSpanBuilder,
 };
 pub use crate::stream::TracedStream;
 
@@ -88,11 +92,68 @@ pub fn float<T: Into<f64>>(value: T) -> f64 {
     value.into()
 }
 
-/// `code.function.name` of a method: `path::to::Type::method` (generic arguments dropped).
-pub fn method_name<T: ?Sized>(method: &str) -> String {
-    let ty = std::any::type_name::<T>();
-    let ty = ty.split('<').next().unwrap_or(ty);
-    format!("{ty}::{method}")
+/// `code.function.name` on any builder, recorded as a span field at creation (formatted
+/// only when a subscriber records it).
+pub trait WithCodeFunction: Sized {
+    fn genai_otel_code_function(self, function: CodeFunction) -> Self;
+}
+
+macro_rules! with_code_function {
+    ($($t:ty),*) => {$(
+        impl WithCodeFunction for $t {
+            #[inline]
+            fn genai_otel_code_function(self, function: CodeFunction) -> Self {
+                self.code_function(function)
+            }
+        }
+    )*};
+}
+with_code_function!(
+    InferenceSpanBuilder<'_>,
+    ToolSpanBuilder,
+    RetrievalSpanBuilder,
+    ParserSpanBuilder,
+    AgentSpanBuilder
+);
+
+/// Whether any subscriber could record an INFO span of this crate: `false` (one load and a
+/// compare) when no subscriber is installed or every one is set below INFO. A necessary
+/// condition only: when it holds, the span's own callsite still decides.
+#[inline]
+pub fn may_record() -> bool {
+    tracing::Level::INFO <= tracing::level_filters::STATIC_MAX_LEVEL
+        && tracing::Level::INFO <= tracing::level_filters::LevelFilter::current()
+}
+
+/// The span of each kind when [`may_record`] is `false`: made without a builder, a
+/// dispatcher lookup or a clock read.
+pub trait DisabledSpan {
+    fn genai_otel_disabled() -> Self;
+}
+
+macro_rules! disabled_span {
+    ($($t:ident),*) => {$(
+        impl DisabledSpan for $t {
+            #[inline]
+            fn genai_otel_disabled() -> Self {
+                $t::disabled()
+            }
+        }
+    )*};
+}
+disabled_span!(
+    InferenceSpan,
+    ToolSpan,
+    RetrievalSpan,
+    ParserSpan,
+    AgentSpan
+);
+
+/// Whether `span` records anything: with no subscriber installed (or the span filtered
+/// out) the expansion skips reading the returned value altogether.
+#[inline]
+pub fn recording(span: &SpanHandle) -> bool {
+    !span.span().is_disabled()
 }
 
 // ---- content --------------------------------------------------------------------------------
@@ -114,6 +175,12 @@ pub fn content_enabled(span: &SpanHandle, kind: ContentKind) -> bool {
 
 // ---- running the body -------------------------------------------------------------------------
 
+/// Runs a synchronous body with no span (the closure may be `FnMut`, e.g. over `&mut self`).
+#[inline(always)]
+pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
 /// Runs a synchronous body with `span` entered. A panic is recorded on the span (status
 /// Error, `error.type = panic`) and then continues unwinding with its original payload.
 pub fn run_sync<R>(span: &SpanHandle, body: impl FnOnce() -> R) -> R {
@@ -134,15 +201,30 @@ pub fn run_sync<R>(span: &SpanHandle, body: impl FnOnce() -> R) -> R {
 /// The expansion names `R` (`run_async::<R, _>`), so that the body's `async` block is
 /// checked against the declared output type and a mismatch is reported in the body.
 pub fn run_async<R, F: Future<Output = R>>(span: &SpanHandle, body: F) -> RunAsync<'_, F> {
-    RunAsync { inner: body, span }
+    RunAsync {
+        inner: body,
+        span,
+        done: false,
+    }
 }
 
 pin_project_lite::pin_project! {
-    /// The future of [`run_async`].
+    /// The future of [`run_async`]. Dropped before it completed, it marks the span
+    /// `genai_otel.cancelled = true` (not an error: cancelling is the caller's choice).
     pub struct RunAsync<'a, F> {
         #[pin]
         inner: F,
         span: &'a SpanHandle,
+        done: bool,
+    }
+
+    impl<'a, F> PinnedDrop for RunAsync<'a, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if !*this.done && !this.span.span().is_disabled() {
+                this.span.set_attribute(semconv::CANCELLED, true);
+            }
+        }
     }
 }
 
@@ -158,8 +240,14 @@ impl<F: Future> Future for RunAsync<'_, F> {
             catch_unwind(AssertUnwindSafe(|| inner.poll(cx)))
         };
         match result {
-            Ok(poll) => poll,
+            Ok(poll) => {
+                if poll.is_ready() {
+                    *this.done = true;
+                }
+                poll
+            }
             Err(payload) => {
+                *this.done = true;
                 record_panic(span, &*payload);
                 resume_unwind(payload)
             }
@@ -369,7 +457,7 @@ mod tests {
     fn method_names_drop_generics() {
         struct Client<T>(T);
         let _ = Client(1).0;
-        let name = method_name::<Client<u8>>("chat");
+        let name = CodeFunction::method::<Client<u8>>("chat").to_string();
         assert!(name.ends_with("::Client::chat"), "{name}");
     }
 

@@ -296,14 +296,15 @@ impl InferenceSpan {
     /// chat.record_llm_response(&response);
     /// ```
     pub fn record_llm_response<R: LlmResponse + ?Sized>(&self, response: &R) {
-        if let Some(usage) = response.usage() {
-            self.record_usage(usage);
+        if self.span().is_disabled() {
+            return;
         }
-        self.record_response(
+        self.record_response_fields(
+            response.usage(),
             response.response_id().unwrap_or(""),
             response.response_model().unwrap_or(""),
-            response.finish_reasons(),
         );
+        self.record_finish_reasons(response.finish_reasons());
         self.capture(
             ContentKind::OutputMessages,
             semconv::GEN_AI_OUTPUT_MESSAGES,

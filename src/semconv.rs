@@ -201,6 +201,9 @@ pub const SAMPLING_EVICTION_CAUSE: &str = "genai_otel.sampling.eviction.cause";
 pub const SAMPLING_SPAN_OUTCOME: &str = "genai_otel.sampling.span.outcome";
 /// `genai_otel.stream.cancelled` (bool): a streamed response was dropped before it ended.
 pub const STREAM_CANCELLED: &str = "genai_otel.stream.cancelled";
+/// `genai_otel.cancelled` (bool): an instrumented `async` function's future was dropped
+/// before it completed (a timeout, a `select!` that took another branch, a dropped task).
+pub const CANCELLED: &str = "genai_otel.cancelled";
 
 // ---- values --------------------------------------------------------------------------------
 

@@ -594,3 +594,34 @@ fn futures_are_send() {
     assert_send(&agent(&client));
     assert_send(&returns_future(1));
 }
+
+#[traced_llm(provider = "openai", model = "gpt-4.1-mini")]
+async fn slow_chat(gate: tokio::sync::oneshot::Receiver<()>) -> String {
+    let _ = gate.await;
+    "late".to_string()
+}
+
+#[test]
+fn an_async_call_dropped_mid_flight_ends_its_span_marked_cancelled() {
+    let (guard, collector) = install(ContentCapture::off());
+    let rt = rt();
+    let (_keep_open, gate) = tokio::sync::oneshot::channel::<()>();
+    // A timeout drops the call while it waits: the span must end, marked cancelled.
+    let outcome = rt.block_on(async {
+        tokio::time::timeout(std::time::Duration::from_millis(20), slow_chat(gate)).await
+    });
+    assert!(outcome.is_err(), "the call was cut off by the timeout");
+    let (tx, gate) = tokio::sync::oneshot::channel::<()>();
+    tx.send(()).unwrap();
+    assert_eq!(rt.block_on(slow_chat(gate)), "late");
+
+    let spans = flush(&guard, &collector);
+    assert_eq!(spans.len(), 2, "both spans ended");
+    let cancelled: Vec<bool> = spans
+        .iter()
+        .map(|s| attribute(s, semconv::CANCELLED) == Some(&Value::Bool(true)))
+        .collect();
+    assert_eq!(cancelled.iter().filter(|c| **c).count(), 1, "{spans:#?}");
+    // Cancelling is the caller's choice, not an error.
+    assert!(spans.iter().all(|s| s.status == Status::Unset));
+}

@@ -140,6 +140,8 @@ struct Names {
     stream: Ident,
     stream_err: Ident,
     out: Ident,
+    body: Ident,
+    holder: Ident,
 }
 
 impl Names {
@@ -152,6 +154,8 @@ impl Names {
             stream: id("__genai_otel_stream"),
             stream_err: id("__genai_otel_stream_err"),
             out: id("__genai_otel_out"),
+            body: id("__genai_otel_body"),
+            holder: id("__genai_otel_span_holder"),
         }
     }
 }
@@ -191,12 +195,49 @@ fn gen_function(args: &Args, func: MaybeItemFn) -> syn::Result<TokenStream> {
 
     let start = span_start(args, &sig, &krate, stream.is_some());
     let span = &names.span;
-    let function_name = function_name(&sig, &krate);
     let content = content_statements(args, &krate, span);
-    let prologue = quote! {
-        let #span = #start;
-        #span.set_attribute(#krate::__private::CODE_FUNCTION_NAME, #function_name);
-        #(#content)*
+    // With no subscriber that could record the span (one load and a compare), neither the
+    // builder nor its arguments are evaluated. A plain function then runs its body directly;
+    // a stream keeps its wrapper around a disabled span (its type must not change).
+    let holder = &names.holder;
+    let body_var = &names.body;
+    let prologue = if stream.is_some() {
+        quote! {
+            let #span = if #krate::__private::may_record() {
+                #start
+            } else {
+                #krate::__private::DisabledSpan::genai_otel_disabled()
+            };
+            if #krate::__private::recording(&#span) {
+                #(#content)*
+            }
+        }
+    } else {
+        quote! {
+            let #holder = if #krate::__private::may_record() {
+                ::core::option::Option::Some(#start)
+            } else {
+                ::core::option::Option::None
+            };
+            if let ::core::option::Option::Some(#span) = &#holder {
+                if #krate::__private::recording(#span) {
+                    #(#content)*
+                }
+            }
+        }
+    };
+    // After the content is read and the body is bound (which moves the arguments): run the
+    // body alone when there is no span.
+    let skip = |run_plain: TokenStream| {
+        if stream.is_some() {
+            TokenStream::new()
+        } else {
+            quote! {
+                let ::core::option::Option::Some(#span) = &#holder else {
+                    return #run_plain;
+                };
+            }
+        }
     };
     let annotation = output.as_ref().map(|t| {
         let t = erase_impl_trait(t);
@@ -220,13 +261,16 @@ fn gen_function(args: &Args, func: MaybeItemFn) -> syn::Result<TokenStream> {
     });
     let block = match async_tail {
         None if sig.asyncness.is_some() => {
+            let skip = skip(quote!(#body_var.await));
             let run = quote! {
-                #krate::__private::run_async #output_turbofish (&#span, async move #body).await
+                #krate::__private::run_async #output_turbofish (&#span, #body_var).await
             };
             quote! {{
                 #prologue
+                let #body_var = async move #body;
+                #skip
                 let #ret #annotation = #run;
-                { #epilogue }
+                if #krate::__private::recording(&#span) { #epilogue }
                 #tail
             }}
         }
@@ -235,13 +279,16 @@ fn gen_function(args: &Args, func: MaybeItemFn) -> syn::Result<TokenStream> {
                 let t = output.as_ref().map(erase_impl_trait);
                 quote!(-> #t)
             });
+            let skip = skip(quote!(#krate::__private::call_once(#body_var)));
             let run = quote! {
-                #krate::__private::run_sync(&#span, move || #closure_ret #body)
+                #krate::__private::run_sync(&#span, #body_var)
             };
             quote! {{
                 #prologue
+                let #body_var = move || #closure_ret #body;
+                #skip
                 let #ret #annotation = #run;
-                { #epilogue }
+                if #krate::__private::recording(&#span) { #epilogue }
                 #tail
             }}
         }
@@ -257,14 +304,17 @@ fn gen_function(args: &Args, func: MaybeItemFn) -> syn::Result<TokenStream> {
                 }
                 _ => tail,
             };
+            let skip = skip(quote!(#body_var.await));
             let new_inner: Block = syn::parse2(quote! {{
                 #prologue
+                let #body_var = async #inner_capture #inner_block;
+                #skip
                 let #ret #annotation = #krate::__private::run_async #output_turbofish (
                     &#span,
-                    async #inner_capture #inner_block,
+                    #body_var,
                 )
                 .await;
-                { #epilogue }
+                if #krate::__private::recording(&#span) { #epilogue }
                 #tail
             }})?;
             put_async_tail(&mut block, new_inner);
@@ -367,7 +417,14 @@ fn span_start(args: &Args, sig: &Signature, krate: &TokenStream, stream: bool) -
             }
         }
     };
-    quote!(#builder #(#calls)* .start())
+    let function = function_name(sig, krate);
+    quote! {
+        #krate::__private::WithCodeFunction::genai_otel_code_function(
+            #builder #(#calls)*,
+            #function,
+        )
+        .start()
+    }
 }
 
 /// `code.function.name`: `module::path::function`, or `module::path::Type::method` for a
@@ -375,9 +432,13 @@ fn span_start(args: &Args, sig: &Signature, krate: &TokenStream, stream: bool) -
 fn function_name(sig: &Signature, krate: &TokenStream) -> TokenStream {
     let name = sig.ident.unraw().to_string();
     if sig.receiver().is_some() {
-        quote!(#krate::__private::method_name::<Self>(#name))
+        quote!(#krate::__private::CodeFunction::method::<Self>(#name))
     } else {
-        quote!(::core::concat!(::core::module_path!(), "::", #name))
+        quote!(#krate::__private::CodeFunction::path(::core::concat!(
+            ::core::module_path!(),
+            "::",
+            #name
+        )))
     }
 }
 

@@ -3,7 +3,7 @@
 use opentelemetry::{KeyValue, Value};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{deref_to_handle, SpanHandle};
+use super::{deref_to_handle, non_empty, CodeFunction, SpanHandle, SpanName};
 use crate::semconv::{self, operation};
 
 /// Builder of an [`AgentSpan`].
@@ -23,6 +23,7 @@ use crate::semconv::{self, operation};
 pub struct AgentSpanBuilder {
     operation: &'static str,
     name: String,
+    code_function: Option<CodeFunction>,
     attributes: Vec<KeyValue>,
 }
 
@@ -139,32 +140,32 @@ impl AgentSpanBuilder {
     /// # drop(agent);
     /// ```
     pub fn start(self) -> AgentSpan {
-        let name = if self.name.is_empty() {
-            self.operation.to_string()
-        } else {
-            format!("{} {}", self.operation, self.name)
-        };
+        let workflow = self.operation == operation::INVOKE_WORKFLOW;
+        let name = non_empty(&self.name);
         let span = tracing::info_span!(
             target: "genai_otel",
             "gen_ai.invocation",
-            otel.name = %name,
+            otel.name = %SpanName(self.operation, &self.name),
             otel.kind = "internal",
             gen_ai.operation.name = self.operation,
+            gen_ai.agent.name = name.filter(|_| !workflow),
+            gen_ai.workflow.name = name.filter(|_| workflow),
+            code.function.name = self.code_function.map(display),
         );
-        if !self.name.is_empty() {
-            let key = if self.operation == operation::INVOKE_WORKFLOW {
-                semconv::GEN_AI_WORKFLOW_NAME
-            } else {
-                semconv::GEN_AI_AGENT_NAME
-            };
-            span.set_attribute(key, self.name);
-        }
-        for kv in self.attributes {
-            span.set_attribute(kv.key, kv.value);
+        if !span.is_disabled() {
+            for kv in self.attributes {
+                span.set_attribute(kv.key, kv.value);
+            }
         }
         AgentSpan {
             handle: SpanHandle::new(span),
         }
+    }
+
+    /// `code.function.name` as the attribute macros give it.
+    pub(crate) fn code_function(mut self, function: CodeFunction) -> Self {
+        self.code_function = Some(function);
+        self
     }
 }
 
@@ -189,6 +190,13 @@ pub struct AgentSpan {
 deref_to_handle!(AgentSpan);
 
 impl AgentSpan {
+    /// A span that records nothing (no subscriber could record it).
+    pub(crate) fn disabled() -> Self {
+        AgentSpan {
+            handle: SpanHandle::disabled(),
+        }
+    }
+
     /// An `invoke_agent {name}` span (an LLM drives the control flow).
     ///
     /// # Examples
@@ -201,6 +209,7 @@ impl AgentSpan {
         AgentSpanBuilder {
             operation: operation::INVOKE_AGENT,
             name: name.into(),
+            code_function: None,
             attributes: Vec::new(),
         }
     }
@@ -217,6 +226,7 @@ impl AgentSpan {
         AgentSpanBuilder {
             operation: operation::INVOKE_WORKFLOW,
             name: name.into(),
+            code_function: None,
             attributes: Vec::new(),
         }
     }

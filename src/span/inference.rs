@@ -1,8 +1,12 @@
 //! Model calls: `chat`, `text_completion`, `generate_content`, `embeddings`.
 
-use opentelemetry::{Array, KeyValue, StringValue, Value};
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
-use super::{deref_to_handle, SpanHandle};
+use opentelemetry::{Array, KeyValue, StringValue, Value};
+use tracing::field::{Empty, Field};
+
+use super::{deref_to_handle, non_empty, CodeFunction, SpanHandle, SpanName};
 use crate::content::{self, ContentKind};
 use crate::semconv::{self, operation};
 
@@ -117,6 +121,10 @@ impl Usage {
     }
 }
 
+fn field_value<T: tracing::Value>(value: &Option<T>) -> Option<&dyn tracing::Value> {
+    value.as_ref().map(|v| v as &dyn tracing::Value)
+}
+
 fn int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
@@ -142,14 +150,15 @@ fn strings(values: impl IntoIterator<Item = String>) -> Value {
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "call .start() to create the span"]
-pub struct InferenceSpanBuilder {
+pub struct InferenceSpanBuilder<'a> {
     operation: &'static str,
-    provider: String,
-    model: String,
+    provider: Cow<'a, str>,
+    model: Cow<'a, str>,
+    code_function: Option<CodeFunction>,
     attributes: Vec<KeyValue>,
 }
 
-impl InferenceSpanBuilder {
+impl InferenceSpanBuilder<'_> {
     fn attr(mut self, key: &'static str, value: impl Into<Value>) -> Self {
         self.attributes.push(KeyValue::new(key, value));
         self
@@ -362,32 +371,75 @@ impl InferenceSpanBuilder {
     /// # drop(span);
     /// ```
     pub fn start(self) -> InferenceSpan {
-        let name = if self.model.is_empty() {
-            self.operation.to_string()
-        } else {
-            format!("{} {}", self.operation, self.model)
-        };
         let span = tracing::info_span!(
             target: "genai_otel",
             "gen_ai.inference",
-            otel.name = %name,
+            otel.name = %SpanName(self.operation, &self.model),
             otel.kind = "client",
             gen_ai.operation.name = self.operation,
+            gen_ai.provider.name = &*self.provider,
+            gen_ai.request.model = non_empty(&self.model),
+            code.function.name = self.code_function.map(display),
+            gen_ai.usage.input_tokens = Empty,
+            gen_ai.usage.output_tokens = Empty,
+            gen_ai.usage.cache_read.input_tokens = Empty,
+            gen_ai.usage.cache_write.input_tokens = Empty,
+            gen_ai.usage.reasoning.output_tokens = Empty,
+            gen_ai.response.id = Empty,
+            gen_ai.response.model = Empty,
         );
         let handle = SpanHandle::new(span);
-        let s = handle.span();
-        use tracing_opentelemetry::OpenTelemetrySpanExt;
-        s.set_attribute(semconv::GEN_AI_PROVIDER_NAME, self.provider);
-        if !self.model.is_empty() {
-            s.set_attribute(semconv::GEN_AI_REQUEST_MODEL, self.model);
-        }
-        for kv in self.attributes {
-            s.set_attribute(kv.key, kv.value);
+        if !self.attributes.is_empty() && !handle.span().is_disabled() {
+            use tracing_opentelemetry::OpenTelemetrySpanExt;
+            for kv in self.attributes {
+                handle.span().set_attribute(kv.key, kv.value);
+            }
         }
         InferenceSpan {
             handle,
             first_chunk: std::sync::OnceLock::new(),
         }
+    }
+
+    /// `code.function.name` as the attribute macros give it.
+    pub(crate) fn code_function(mut self, function: CodeFunction) -> Self {
+        self.code_function = Some(function);
+        self
+    }
+}
+
+/// The response fields declared on every inference span, recorded together in one call.
+#[derive(Debug)]
+struct ResponseFields {
+    input_tokens: Field,
+    output_tokens: Field,
+    cache_read: Field,
+    cache_write: Field,
+    reasoning: Field,
+    response_id: Field,
+    response_model: Field,
+}
+
+impl ResponseFields {
+    /// The fields of `span` (an inference span), looked up once: every inference span comes
+    /// from the one callsite in [`InferenceSpanBuilder::start`].
+    fn of(span: &tracing::Span) -> Option<&'static ResponseFields> {
+        static FIELDS: OnceLock<Option<ResponseFields>> = OnceLock::new();
+        let meta = span.metadata()?;
+        let lookup = || {
+            let f = |name: &str| meta.fields().field(name);
+            Some(ResponseFields {
+                input_tokens: f(semconv::GEN_AI_USAGE_INPUT_TOKENS)?,
+                output_tokens: f(semconv::GEN_AI_USAGE_OUTPUT_TOKENS)?,
+                cache_read: f(semconv::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)?,
+                cache_write: f(semconv::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)?,
+                reasoning: f(semconv::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)?,
+                response_id: f(semconv::GEN_AI_RESPONSE_ID)?,
+                response_model: f(semconv::GEN_AI_RESPONSE_MODEL)?,
+            })
+        };
+        let fields = FIELDS.get_or_init(lookup).as_ref()?;
+        (fields.input_tokens.callsite() == meta.callsite()).then_some(fields)
     }
 }
 
@@ -415,11 +467,24 @@ pub struct InferenceSpan {
 deref_to_handle!(InferenceSpan);
 
 impl InferenceSpan {
-    fn builder(operation: &'static str, provider: &str, model: &str) -> InferenceSpanBuilder {
+    /// A span that records nothing (no subscriber could record it).
+    pub(crate) fn disabled() -> Self {
+        InferenceSpan {
+            handle: SpanHandle::disabled(),
+            first_chunk: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn builder<'a>(
+        operation: &'static str,
+        provider: impl Into<Cow<'a, str>>,
+        model: impl Into<Cow<'a, str>>,
+    ) -> InferenceSpanBuilder<'a> {
         InferenceSpanBuilder {
             operation,
-            provider: provider.to_string(),
-            model: model.to_string(),
+            provider: provider.into(),
+            model: model.into(),
+            code_function: None,
             attributes: Vec::new(),
         }
     }
@@ -432,7 +497,10 @@ impl InferenceSpan {
     /// let b = genai_otel::InferenceSpan::chat("anthropic", "claude-sonnet-4");
     /// # let _ = b;
     /// ```
-    pub fn chat(provider: &str, model: &str) -> InferenceSpanBuilder {
+    pub fn chat<'a>(
+        provider: impl Into<Cow<'a, str>>,
+        model: impl Into<Cow<'a, str>>,
+    ) -> InferenceSpanBuilder<'a> {
         Self::builder(operation::CHAT, provider, model)
     }
 
@@ -444,7 +512,10 @@ impl InferenceSpan {
     /// let b = genai_otel::InferenceSpan::text_completion("openai", "gpt-3.5-turbo-instruct");
     /// # let _ = b;
     /// ```
-    pub fn text_completion(provider: &str, model: &str) -> InferenceSpanBuilder {
+    pub fn text_completion<'a>(
+        provider: impl Into<Cow<'a, str>>,
+        model: impl Into<Cow<'a, str>>,
+    ) -> InferenceSpanBuilder<'a> {
         Self::builder(operation::TEXT_COMPLETION, provider, model)
     }
 
@@ -456,7 +527,10 @@ impl InferenceSpan {
     /// let b = genai_otel::InferenceSpan::generate_content("gcp.gemini", "gemini-2.5-flash");
     /// # let _ = b;
     /// ```
-    pub fn generate_content(provider: &str, model: &str) -> InferenceSpanBuilder {
+    pub fn generate_content<'a>(
+        provider: impl Into<Cow<'a, str>>,
+        model: impl Into<Cow<'a, str>>,
+    ) -> InferenceSpanBuilder<'a> {
         Self::builder(operation::GENERATE_CONTENT, provider, model)
     }
 
@@ -468,7 +542,10 @@ impl InferenceSpan {
     /// let b = genai_otel::InferenceSpan::embeddings("openai", "text-embedding-3-small");
     /// # let _ = b;
     /// ```
-    pub fn embeddings(provider: &str, model: &str) -> InferenceSpanBuilder {
+    pub fn embeddings<'a>(
+        provider: impl Into<Cow<'a, str>>,
+        model: impl Into<Cow<'a, str>>,
+    ) -> InferenceSpanBuilder<'a> {
         Self::builder(operation::EMBEDDINGS, provider, model)
     }
 
@@ -552,26 +629,46 @@ impl InferenceSpan {
     /// chat.record_usage(genai_otel::Usage::new(100, 20));
     /// ```
     pub fn record_usage(&self, usage: Usage) {
-        let pairs = [
-            (semconv::GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
-            (semconv::GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
-            (
-                semconv::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-                usage.cache_read_input_tokens,
-            ),
-            (
-                semconv::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
-                usage.cache_write_input_tokens,
-            ),
-            (
-                semconv::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-                usage.reasoning_output_tokens,
-            ),
+        self.record_response_fields(Some(usage), "", "");
+    }
+
+    /// Records usage, response id and response model (each when present) in one call to
+    /// the subscriber: they are fields declared on the span.
+    pub(crate) fn record_response_fields(
+        &self,
+        usage: Option<Usage>,
+        response_id: &str,
+        response_model: &str,
+    ) {
+        let span = self.span();
+        let Some(f) = ResponseFields::of(span) else {
+            // Disabled span: nothing to record.
+            return;
+        };
+        let Some(meta) = span.metadata() else {
+            return;
+        };
+        let usage = usage.unwrap_or_default();
+        let ints = [
+            usage.input_tokens.map(int),
+            usage.output_tokens.map(int),
+            usage.cache_read_input_tokens.map(int),
+            usage.cache_write_input_tokens.map(int),
+            usage.reasoning_output_tokens.map(int),
         ];
-        for (key, value) in pairs {
-            if let Some(v) = value {
-                self.set_attribute(key, int(v));
-            }
+        let id = non_empty(response_id);
+        let model = non_empty(response_model);
+        let values = [
+            (&f.input_tokens, field_value(&ints[0])),
+            (&f.output_tokens, field_value(&ints[1])),
+            (&f.cache_read, field_value(&ints[2])),
+            (&f.cache_write, field_value(&ints[3])),
+            (&f.reasoning, field_value(&ints[4])),
+            (&f.response_id, field_value(&id)),
+            (&f.response_model, field_value(&model)),
+        ];
+        if values.iter().any(|(_, v)| v.is_some()) {
+            span.record_all(&meta.fields().value_set(&values));
         }
     }
 
@@ -589,12 +686,7 @@ impl InferenceSpan {
         response_model: &str,
         finish_reasons: impl IntoIterator<Item = S>,
     ) {
-        if !response_id.is_empty() {
-            self.set_attribute(semconv::GEN_AI_RESPONSE_ID, response_id.to_string());
-        }
-        if !response_model.is_empty() {
-            self.set_attribute(semconv::GEN_AI_RESPONSE_MODEL, response_model.to_string());
-        }
+        self.record_response_fields(None, response_id, response_model);
         self.record_finish_reasons(finish_reasons);
     }
 

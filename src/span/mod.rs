@@ -62,17 +62,41 @@ pub use tool::{ToolSpan, ToolSpanBuilder};
 #[derive(Debug, Clone)]
 pub struct SpanHandle {
     span: tracing::Span,
-    runtime: Arc<Runtime>,
-    started: Instant,
+    /// `None` when the span is disabled (no pipeline installed, or filtered out): then
+    /// nothing is recorded, and creating the handle costs neither a lookup nor a clock read.
+    runtime: Option<Arc<Runtime>>,
+    started: Option<Instant>,
 }
 
 impl SpanHandle {
     pub(crate) fn new(span: tracing::Span) -> Self {
+        if span.is_disabled() {
+            return Self {
+                span,
+                runtime: None,
+                started: None,
+            };
+        }
         Self {
             span,
-            runtime: crate::runtime::current(),
-            started: Instant::now(),
+            runtime: Some(crate::runtime::current()),
+            started: Some(Instant::now()),
         }
+    }
+
+    /// A handle on no span at all (what a disabled span gives), made without touching the
+    /// dispatcher: the attribute macros use it when no subscriber could record the span.
+    pub(crate) fn disabled() -> Self {
+        Self {
+            span: tracing::Span::none(),
+            runtime: None,
+            started: None,
+        }
+    }
+
+    /// The record-time settings, `None` for a disabled span.
+    pub(crate) fn runtime(&self) -> Option<&Runtime> {
+        self.runtime.as_deref()
     }
 
     /// The underlying `tracing` span (to enter it, instrument futures, or record fields).
@@ -141,8 +165,11 @@ impl SpanHandle {
     /// tool.record_error("INVALID_ARGUMENT", "refund_amount_cents must be <= order_total_cents");
     /// ```
     pub fn record_error(&self, error_type: &str, message: impl fmt::Display) {
+        let Some(runtime) = self.runtime() else {
+            return;
+        };
         let message = message.to_string();
-        let message = match &self.runtime.redactor {
+        let message = match &runtime.redactor {
             Some(r) => r.redact(&message).into_owned(),
             None => message,
         };
@@ -176,6 +203,9 @@ impl SpanHandle {
     /// chat.record_evaluation(&Evaluation::new("groundedness").score(0.93).label("pass"));
     /// ```
     pub fn record_evaluation(&self, evaluation: &Evaluation) {
+        let Some(runtime) = self.runtime() else {
+            return;
+        };
         let mut attrs = vec![KeyValue::new(
             semconv::GEN_AI_EVALUATION_NAME,
             evaluation.name.clone(),
@@ -190,7 +220,7 @@ impl SpanHandle {
             ));
         }
         if let Some(e) = &evaluation.explanation {
-            let e = match &self.runtime.redactor {
+            let e = match &runtime.redactor {
                 Some(r) => r.redact(e).into_owned(),
                 None => e.clone(),
             };
@@ -243,7 +273,7 @@ impl SpanHandle {
 
     /// Time since the span was created.
     pub(crate) fn elapsed_secs(&self) -> f64 {
-        self.started.elapsed().as_secs_f64()
+        self.started.map_or(0.0, |t| t.elapsed().as_secs_f64())
     }
 
     /// The single content seam (see [`crate::content`]).
@@ -253,7 +283,10 @@ impl SpanHandle {
         key: impl Into<opentelemetry::Key>,
         make: impl FnOnce() -> Option<String>,
     ) -> bool {
-        content::capture(&self.runtime, &self.span, kind, key.into(), make)
+        match self.runtime() {
+            Some(runtime) => content::capture(runtime, &self.span, kind, key.into(), make),
+            None => false,
+        }
     }
 
     /// Ends the span now (it also ends when the last clone of the handle is dropped).
@@ -290,6 +323,66 @@ fn trace_id_of(span: &tracing::Span) -> Option<String> {
     let cx = span.context();
     let sc = cx.span().span_context().clone();
     sc.is_valid().then(|| sc.trace_id().to_string())
+}
+
+/// `code.function.name` as the macros give it: a path (`module::function`), or a method of a
+/// type known only through `std::any::type_name` (`module::Type::method`, generic arguments
+/// dropped). Formatted only when a subscriber records it, so a disabled span pays nothing.
+///
+/// Not public API: the attribute macros reach it through `__private`.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeFunction {
+    ty: Option<&'static str>,
+    name: &'static str,
+}
+
+impl CodeFunction {
+    /// A function's full path.
+    pub fn path(path: &'static str) -> Self {
+        Self {
+            ty: None,
+            name: path,
+        }
+    }
+
+    /// `method` of `T`.
+    pub fn method<T: ?Sized>(method: &'static str) -> Self {
+        let ty = std::any::type_name::<T>();
+        Self {
+            ty: Some(ty.split('<').next().unwrap_or(ty)),
+            name: method,
+        }
+    }
+}
+
+impl fmt::Display for CodeFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(ty) = self.ty {
+            f.write_str(ty)?;
+            f.write_str("::")?;
+        }
+        f.write_str(self.name)
+    }
+}
+
+/// A span name `{operation} {target}` (or just the operation when the target is empty),
+/// formatted only when a subscriber records it.
+pub(crate) struct SpanName<'a>(pub(crate) &'static str, pub(crate) &'a str);
+
+impl fmt::Display for SpanName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)?;
+        if !self.1.is_empty() {
+            f.write_str(" ")?;
+            f.write_str(self.1)?;
+        }
+        Ok(())
+    }
+}
+
+/// A non-empty string, for an optional span field.
+pub(crate) fn non_empty(text: &str) -> Option<&str> {
+    (!text.is_empty()).then_some(text)
 }
 
 /// The last path segment of a type name, without generics: `serde_json::Error` → `Error`,

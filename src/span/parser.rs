@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use opentelemetry::KeyValue;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{deref_to_handle, SpanHandle};
+use super::{deref_to_handle, non_empty, CodeFunction, SpanHandle};
 use crate::content::ContentKind;
 use crate::semconv;
 
@@ -48,6 +48,7 @@ impl ParseStatus {
 #[must_use = "call .start() to create the span"]
 pub struct ParserSpanBuilder {
     schema: String,
+    code_function: Option<CodeFunction>,
 }
 
 impl ParserSpanBuilder {
@@ -60,26 +61,26 @@ impl ParserSpanBuilder {
     /// # drop(parser);
     /// ```
     pub fn start(self) -> ParserSpan {
-        let name = if self.schema.is_empty() {
-            "parse_output".to_string()
-        } else {
-            format!("parse_output {}", self.schema)
-        };
         let span = tracing::info_span!(
             target: "genai_otel",
             "genai_otel.parse_output",
-            otel.name = %name,
+            otel.name = %super::SpanName("parse_output", &self.schema),
             otel.kind = "internal",
+            genai_otel.span.type = "parse_output",
+            genai_otel.parser.schema = non_empty(&self.schema),
+            code.function.name = self.code_function.map(display),
         );
-        span.set_attribute(semconv::SPAN_TYPE, "parse_output");
-        if !self.schema.is_empty() {
-            span.set_attribute(semconv::PARSER_SCHEMA, self.schema);
-        }
         ParserSpan {
             handle: SpanHandle::new(span),
             attempts: Arc::new(AtomicI64::new(0)),
             last_error: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// `code.function.name` as the attribute macros give it.
+    pub(crate) fn code_function(mut self, function: CodeFunction) -> Self {
+        self.code_function = Some(function);
+        self
     }
 }
 
@@ -107,6 +108,15 @@ pub struct ParserSpan {
 deref_to_handle!(ParserSpan);
 
 impl ParserSpan {
+    /// A span that records nothing (no subscriber could record it).
+    pub(crate) fn disabled() -> Self {
+        ParserSpan {
+            handle: SpanHandle::disabled(),
+            attempts: Arc::new(AtomicI64::new(0)),
+            last_error: Arc::new(Mutex::new(None)),
+        }
+    }
+
     /// A `parse_output {schema}` span.
     ///
     /// # Examples
@@ -118,6 +128,7 @@ impl ParserSpan {
     pub fn builder(schema: impl Into<String>) -> ParserSpanBuilder {
         ParserSpanBuilder {
             schema: schema.into(),
+            code_function: None,
         }
     }
 
@@ -141,7 +152,7 @@ impl ParserSpan {
             KeyValue::new(semconv::PARSER_STEP_OK, outcome.is_ok()),
         ];
         if let Err(e) = outcome {
-            let e = match &self.handle.runtime.redactor {
+            let e = match self.handle.runtime().and_then(|rt| rt.redactor.as_ref()) {
                 Some(r) => r.redact(e).into_owned(),
                 None => e.to_string(),
             };

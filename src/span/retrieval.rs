@@ -3,7 +3,7 @@
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{deref_to_handle, SpanHandle};
+use super::{deref_to_handle, non_empty, CodeFunction, SpanHandle, SpanName};
 use crate::content::{self, ContentKind};
 use crate::message::RetrievedDocument;
 use crate::semconv::{self, operation};
@@ -20,6 +20,7 @@ use crate::semconv::{self, operation};
 #[must_use = "call .start() to create the span"]
 pub struct RetrievalSpanBuilder {
     data_source: String,
+    code_function: Option<CodeFunction>,
     attributes: Vec<KeyValue>,
 }
 
@@ -90,27 +91,29 @@ impl RetrievalSpanBuilder {
     /// # drop(s);
     /// ```
     pub fn start(self) -> RetrievalSpan {
-        let name = if self.data_source.is_empty() {
-            operation::RETRIEVAL.to_string()
-        } else {
-            format!("{} {}", operation::RETRIEVAL, self.data_source)
-        };
         let span = tracing::info_span!(
             target: "genai_otel",
             "gen_ai.retrieval",
-            otel.name = %name,
+            otel.name = %SpanName(operation::RETRIEVAL, &self.data_source),
             otel.kind = "client",
             gen_ai.operation.name = operation::RETRIEVAL,
+            gen_ai.data_source.id = non_empty(&self.data_source),
+            code.function.name = self.code_function.map(display),
         );
-        if !self.data_source.is_empty() {
-            span.set_attribute(semconv::GEN_AI_DATA_SOURCE_ID, self.data_source);
-        }
-        for kv in self.attributes {
-            span.set_attribute(kv.key, kv.value);
+        if !span.is_disabled() {
+            for kv in self.attributes {
+                span.set_attribute(kv.key, kv.value);
+            }
         }
         RetrievalSpan {
             handle: SpanHandle::new(span),
         }
+    }
+
+    /// `code.function.name` as the attribute macros give it.
+    pub(crate) fn code_function(mut self, function: CodeFunction) -> Self {
+        self.code_function = Some(function);
+        self
     }
 }
 
@@ -133,6 +136,13 @@ pub struct RetrievalSpan {
 deref_to_handle!(RetrievalSpan);
 
 impl RetrievalSpan {
+    /// A span that records nothing (no subscriber could record it).
+    pub(crate) fn disabled() -> Self {
+        RetrievalSpan {
+            handle: SpanHandle::disabled(),
+        }
+    }
+
     /// A `retrieval {data_source}` span; `data_source` becomes `gen_ai.data_source.id`.
     ///
     /// # Examples
@@ -144,6 +154,7 @@ impl RetrievalSpan {
     pub fn builder(data_source: impl Into<String>) -> RetrievalSpanBuilder {
         RetrievalSpanBuilder {
             data_source: data_source.into(),
+            code_function: None,
             attributes: Vec::new(),
         }
     }

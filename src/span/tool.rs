@@ -3,7 +3,7 @@
 use opentelemetry::{KeyValue, Value};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{deref_to_handle, SpanHandle};
+use super::{deref_to_handle, CodeFunction, SpanHandle, SpanName};
 use crate::content::{self, ContentKind};
 use crate::semconv::{self, operation};
 
@@ -20,6 +20,7 @@ use crate::semconv::{self, operation};
 pub struct ToolSpanBuilder {
     name: String,
     tool_type: &'static str,
+    code_function: Option<CodeFunction>,
     attributes: Vec<KeyValue>,
 }
 
@@ -88,22 +89,30 @@ impl ToolSpanBuilder {
     /// # drop(s);
     /// ```
     pub fn start(self) -> ToolSpan {
-        let name = format!("{} {}", operation::EXECUTE_TOOL, self.name);
         let span = tracing::info_span!(
             target: "genai_otel",
             "gen_ai.execute_tool",
-            otel.name = %name,
+            otel.name = %SpanName(operation::EXECUTE_TOOL, &self.name),
             otel.kind = "internal",
             gen_ai.operation.name = operation::EXECUTE_TOOL,
+            gen_ai.tool.name = &*self.name,
+            gen_ai.tool.type = self.tool_type,
+            code.function.name = self.code_function.map(display),
         );
-        span.set_attribute(semconv::GEN_AI_TOOL_NAME, self.name);
-        span.set_attribute(semconv::GEN_AI_TOOL_TYPE, self.tool_type);
-        for kv in self.attributes {
-            span.set_attribute(kv.key, kv.value);
+        if !span.is_disabled() {
+            for kv in self.attributes {
+                span.set_attribute(kv.key, kv.value);
+            }
         }
         ToolSpan {
             handle: SpanHandle::new(span),
         }
+    }
+
+    /// `code.function.name` as the attribute macros give it.
+    pub(crate) fn code_function(mut self, function: CodeFunction) -> Self {
+        self.code_function = Some(function);
+        self
     }
 }
 
@@ -125,6 +134,13 @@ pub struct ToolSpan {
 deref_to_handle!(ToolSpan);
 
 impl ToolSpan {
+    /// A span that records nothing (no subscriber could record it).
+    pub(crate) fn disabled() -> Self {
+        ToolSpan {
+            handle: SpanHandle::disabled(),
+        }
+    }
+
     /// An `execute_tool {name}` span.
     ///
     /// # Examples
@@ -137,6 +153,7 @@ impl ToolSpan {
         ToolSpanBuilder {
             name: name.into(),
             tool_type: "function",
+            code_function: None,
             attributes: Vec::new(),
         }
     }
