@@ -896,6 +896,11 @@ impl Canary {
             .any(|(k, expected)| k.as_str() == key && value_equals(value, expected))
     }
 
+    /// Whether a predicate (user code) is set.
+    pub(crate) fn has_predicate(&self) -> bool {
+        self.predicate.is_some()
+    }
+
     pub(crate) fn matches_predicate(&self, attributes: &[KeyValue]) -> bool {
         self.predicate
             .as_ref()

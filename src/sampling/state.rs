@@ -208,8 +208,8 @@ impl Hasher for IdHasher {
 type IdMap<V> = HashMap<TraceId, V, IdHashBuilder>;
 
 /// What one ended span tells about its trace; computed in one pass over its attributes
-/// before taking the shard lock.
-#[derive(Debug)]
+/// (under the shard lock unless a canary predicate is set).
+#[derive(Clone, Copy, Debug)]
 struct SpanObs {
     is_root: bool,
     error: bool,
@@ -1002,7 +1002,14 @@ impl Core {
     /// forwards what lands in `out`.
     pub(crate) fn on_end(&self, span: SpanData, now: Instant, tick: u64, out: &mut Outbox) {
         let trace_id = span.span_context.trace_id();
-        let obs = self.observe(&span, now);
+        // The attribute pass usually runs under the lock, right after the map lookup starts,
+        // so that both cache misses (the span's attributes, the trace's entry) overlap. A
+        // canary predicate is user code: then the pass runs before the lock is taken.
+        let early = self
+            .cfg
+            .canary
+            .has_predicate()
+            .then(|| self.observe(&span, now));
         let Some(shard) = self.shards.get(self.shard_index(trace_id)) else {
             out.set_current(span, Some(Treatment::PASS));
             return;
@@ -1014,7 +1021,7 @@ impl Core {
             return;
         }
         let at = Now { instant: now, tick };
-        self.handle(shard, &mut st, trace_id, span, &obs, at, out);
+        self.handle(shard, &mut st, trace_id, span, early, at, out);
         shard.publish(&st);
     }
 
@@ -1025,13 +1032,15 @@ impl Core {
         st: &mut ShardState,
         trace_id: TraceId,
         span: SpanData,
-        obs: &SpanObs,
+        early: Option<SpanObs>,
         now: Now,
         out: &mut Outbox,
     ) {
         let counters = &shard.counters;
         let position = trace_position(trace_id);
+        let observe = |span: &SpanData| early.unwrap_or_else(|| self.observe(span, now.instant));
         if let Some(trace) = st.traces.get_mut(&trace_id) {
+            let obs = &observe(&span);
             trace.last_seen = now.tick;
             if span.start_time < trace.min_start {
                 trace.min_start = span.start_time;
@@ -1085,6 +1094,7 @@ impl Core {
         }
 
         // A trace seen for the first time.
+        let obs = &observe(&span);
         let mut facts = Facts::default();
         facts.absorb(obs);
         self.claim(&mut st.spent, &mut facts, &span, obs, now.instant);
