@@ -135,11 +135,15 @@
 //!   behind its own mutex. `max_pending_traces`, `max_buffered_bytes` and
 //!   `decision_cache_size` are divided evenly between shards, so each cap holds strictly for
 //!   the sum; "the oldest trace" that a full cap evicts is the oldest in the same shard.
-//! - Per span, `on_end` reads the clock once, makes one pass over the span's attributes
-//!   (error, canary, prompt pair, override keys and the byte estimate together) before
-//!   taking its shard's lock, and takes no other lock: counters are kept per shard, and the
-//!   process-wide prompt-version table is consulted only for the first span of a trace that
-//!   carries a pair, unless the shard already knows the pair can no longer count as new.
+//! - Per span, `on_end` reads the clock once, takes its shard's lock, looks the trace up
+//!   and makes one pass over the span's attributes (error, canary, prompt pair, override
+//!   keys and the byte estimate together; the pass runs before the lock instead when a
+//!   canary predicate is set, and not at all for a late span); both memory reads, the
+//!   trace's entry and the attributes, are then in flight at once. It takes no other lock
+//!   (the override table's shared lock only while an override is set): counters are kept
+//!   per shard, and the process-wide prompt-version table is consulted only for the first
+//!   span of a trace that carries a pair, unless the shard already knows the pair can no
+//!   longer count as new.
 //!   `benches/sampling.rs` measures the cost against the same pipeline without the
 //!   processor.
 //! - A trace that reaches `max_spans_per_trace` buffered spans, or whose next span does

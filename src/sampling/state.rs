@@ -1512,6 +1512,46 @@ mod tests {
     }
 
     #[test]
+    fn a_canary_predicate_runs_outside_the_shard_lock_and_marks_the_trace() {
+        use std::sync::{Arc, OnceLock};
+        let slot: Arc<OnceLock<Arc<Core>>> = Arc::default();
+        let seen = Arc::clone(&slot);
+        let calls_unlocked = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&calls_unlocked);
+        let canary = crate::sampling::Canary::predicate(move |attrs: &[KeyValue]| {
+            if let Some(core) = seen.get() {
+                if core
+                    .shards
+                    .iter()
+                    .all(|shard| shard.state.try_lock().is_ok())
+                {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            attrs.iter().any(|kv| kv.key.as_str() == "beta")
+        });
+        let core = Arc::new(test_core(
+            Sampling::new()
+                .base_rate(0.0)
+                .metadata_only_rate(0.0)
+                .canary(canary),
+        ));
+        assert!(slot.set(Arc::clone(&core)).is_ok());
+        let mut child = crate::sampling::test_support::span(1, 2, 1);
+        child.attributes.push(KeyValue::new("beta", true));
+        let mut out = end(&core, child);
+        assert!(
+            out.take_current().is_some_and(|(_, t)| t.is_some()),
+            "streams"
+        );
+        drop(end(&core, crate::sampling::test_support::span(1, 1, 0)));
+        drop(end(&core, crate::sampling::test_support::span(2, 1, 0)));
+        assert_eq!(calls_unlocked.load(Ordering::SeqCst), 3);
+        let counters = crate::sampling::SamplingCounters::snapshot(&core);
+        assert_eq!((counters.kept_canary, counters.dropped), (1, 1));
+    }
+
+    #[test]
     fn canary_equalities_are_checked_for_every_key_length() {
         let long_key = "k".repeat(70);
         let core = test_core(
