@@ -1513,13 +1513,14 @@ mod tests {
 
     #[test]
     fn a_canary_predicate_runs_outside_the_shard_lock_and_marks_the_trace() {
-        use std::sync::{Arc, OnceLock};
-        let slot: Arc<OnceLock<Arc<Core>>> = Arc::default();
+        use std::sync::{Arc, OnceLock, Weak};
+        // A weak reference, so the predicate (owned by the core) does not keep it alive.
+        let slot: Arc<OnceLock<Weak<Core>>> = Arc::default();
         let seen = Arc::clone(&slot);
         let calls_unlocked = Arc::new(AtomicUsize::new(0));
         let count = Arc::clone(&calls_unlocked);
         let canary = crate::sampling::Canary::predicate(move |attrs: &[KeyValue]| {
-            if let Some(core) = seen.get() {
+            if let Some(core) = seen.get().and_then(Weak::upgrade) {
                 if core
                     .shards
                     .iter()
@@ -1536,7 +1537,7 @@ mod tests {
                 .metadata_only_rate(0.0)
                 .canary(canary),
         ));
-        assert!(slot.set(Arc::clone(&core)).is_ok());
+        assert!(slot.set(Arc::downgrade(&core)).is_ok());
         let mut child = crate::sampling::test_support::span(1, 2, 1);
         child.attributes.push(KeyValue::new("beta", true));
         let mut out = end(&core, child);
