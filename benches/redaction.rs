@@ -347,8 +347,62 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// `REDACTION_PROFILE=<density>/<size>` (for example `dense_matches/64KiB`) skips criterion
+/// and runs [`profile_loop`] on that input: 100 `redact` calls, and 100 `sequential_regex`
+/// calls in [`profile_sequential`]. Meant for instruction counts:
+///
+/// ```text
+/// REDACTION_PROFILE=dense_matches/64KiB valgrind --tool=callgrind \
+///     --toggle-collect='redaction::profile_loop' target/release/deps/redaction-<hash>
+/// ```
+///
+/// gives the instructions of 100 calls (`--toggle-collect='redaction::profile_sequential'`
+/// for the baseline).
+fn profile(which: &str) {
+    let redactor = Redactor::builder()
+        .builtin(Detector::ALL)
+        .build()
+        .expect("built-ins compile");
+    let sequential = Sequential::new(Detector::ALL);
+    let text = [("1KiB", KIB), ("64KiB", 64 * KIB)]
+        .into_iter()
+        .flat_map(|(size_name, size)| {
+            [Density::None, Density::Few, Density::Dense]
+                .into_iter()
+                .map(move |d| (format!("{}/{size_name}", d.name()), size, d))
+        })
+        .find(|(name, _, _)| name == which)
+        .map(|(_, size, d)| prompt(size, d))
+        .unwrap_or_else(|| panic!("REDACTION_PROFILE: unknown input {which:?}"));
+    // Warm the lazy DFA caches outside the measured functions.
+    let warm = redactor.redact(&text).len() + sequential.redact(&text).len();
+    let a = profile_loop(&redactor, &text);
+    let b = profile_sequential(&sequential, &text);
+    println!("{which}: 100 calls each, output bytes {a} / {b} (warm-up {warm})");
+}
+
+/// 100 calls of `Redactor::redact`.
+#[inline(never)]
+fn profile_loop(redactor: &Redactor, text: &str) -> usize {
+    (0..100)
+        .map(|_| redactor.redact(black_box(text)).len())
+        .sum()
+}
+
+/// 100 calls of the sequential baseline.
+#[inline(never)]
+fn profile_sequential(sequential: &Sequential, text: &str) -> usize {
+    (0..100)
+        .map(|_| sequential.redact(black_box(text)).len())
+        .sum()
+}
+
 /// Runs the group with the command line's criterion settings.
 fn benches() {
+    if let Ok(which) = std::env::var("REDACTION_PROFILE") {
+        profile(&which);
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);
 }

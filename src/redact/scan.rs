@@ -32,6 +32,7 @@ use aho_corasick::AhoCorasick;
 use regex_automata::meta::Regex;
 use regex_automata::{Anchored, Input, PatternID};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{Class, Hir, HirKind, Repetition};
 
 use super::detectors::{precheck, Builtin, Detector, Refine, BUILTINS};
 use super::BuildError;
@@ -51,6 +52,17 @@ pub(crate) struct Hit<'e> {
 enum Rule {
     Builtin(&'static Builtin),
     Custom(Box<str>),
+}
+
+/// One pattern of the combined automaton: a rule, or one branch of a
+/// built-in rule's alternation, possibly without its trailing run.
+#[derive(Debug)]
+struct Sub {
+    /// Index into `Engine::rules`.
+    rule: usize,
+    /// The class of the trailing `C*` / `C+` / `C{n,}` run cut off the
+    /// pattern, extended over by [`Engine::find`].
+    tail: Option<ByteSet>,
 }
 
 /// Byte-table entries.
@@ -131,11 +143,142 @@ fn start_of(pattern: &str) -> Result<(Start, ByteSet), String> {
     Ok((Start::Bytes(bytes), bytes))
 }
 
+fn parse(pattern: &str) -> Result<Hir, String> {
+    regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .map_err(|e| e.to_string())
+}
+
+/// Most sub-patterns one rule is split into.
+const MAX_SUBS: usize = 16;
+
+/// Rewrites a built-in pattern into sub-patterns that the automaton runs
+/// faster, with the same leftmost-first matches:
+///
+/// * an alternation, also behind a prefix of literals and look-arounds
+///   (`\b(?:gh[pousr]_…|github_pat_…)`, whose common prefix the parser may
+///   have lifted out), becomes one sub-pattern per branch, in order. With a
+///   prefix that matches in exactly one way, `X(?:A|B)` prefers the same
+///   match as `XA|XB`, and the first matching branch is the rule's match.
+/// * a sub-pattern `H C{n,}` ending in a greedy unbounded run of an ASCII
+///   class becomes `H C{n}` plus the class. The leftmost-first match of
+///   `H C{n,}` takes the first match of `H` (in `H`'s own preference order)
+///   followed by at least `n` bytes of `C`, then the longest run of `C`; the
+///   match of `H C{n}` ends `n` bytes into that same run, and
+///   [`Engine::find`] extends it to the run's end. The tokens of the API-key
+///   detectors are such runs: the lazy DFA would otherwise pass through a
+///   match state at each of their bytes, its slowest path.
+fn split_tails(hir: Hir) -> Vec<(Hir, Option<ByteSet>)> {
+    let branches = branches(&hir);
+    let branches = if branches.len() > MAX_SUBS {
+        vec![hir]
+    } else {
+        branches
+    };
+    branches.into_iter().map(cut_tail).collect()
+}
+
+/// The branches of `hir`'s alternation, distributed over a one-way prefix.
+fn branches(hir: &Hir) -> Vec<Hir> {
+    match hir.kind() {
+        HirKind::Alternation(alts) => alts.iter().flat_map(branches).collect(),
+        HirKind::Concat(items) => {
+            let Some((last, prefix)) = items.split_last() else {
+                return vec![hir.clone()];
+            };
+            let one_way = prefix
+                .iter()
+                .all(|h| matches!(h.kind(), HirKind::Look(_) | HirKind::Literal(_)));
+            if !one_way || !matches!(last.kind(), HirKind::Alternation(_)) {
+                return vec![hir.clone()];
+            }
+            branches(last)
+                .into_iter()
+                .map(|b| {
+                    let mut parts = prefix.to_vec();
+                    match b.kind() {
+                        HirKind::Concat(more) => parts.extend(more.iter().cloned()),
+                        _ => parts.push(b),
+                    }
+                    Hir::concat(parts)
+                })
+                .collect()
+        }
+        _ => vec![hir.clone()],
+    }
+}
+
+/// `H C{n,}` (greedy, `C` an ASCII class) → (`H C{n}`, `C`).
+fn cut_tail(hir: Hir) -> (Hir, Option<ByteSet>) {
+    let HirKind::Concat(items) = hir.kind() else {
+        return (hir, None);
+    };
+    let Some((last, prefix)) = items.split_last() else {
+        return (hir, None);
+    };
+    let HirKind::Repetition(rep) = last.kind() else {
+        return (hir, None);
+    };
+    if rep.max.is_some() || !rep.greedy {
+        return (hir, None);
+    }
+    let Some(set) = ascii_class(&rep.sub) else {
+        return (hir, None);
+    };
+    let mut parts = prefix.to_vec();
+    if rep.min > 0 {
+        parts.push(Hir::repetition(Repetition {
+            min: rep.min,
+            max: Some(rep.min),
+            greedy: true,
+            sub: rep.sub.clone(),
+        }));
+    }
+    (Hir::concat(parts), Some(set))
+}
+
+/// The bytes of a class made of ASCII characters only.
+fn ascii_class(hir: &Hir) -> Option<ByteSet> {
+    let HirKind::Class(class) = hir.kind() else {
+        return None;
+    };
+    let mut set = ByteSet::default();
+    let mut add = |lo: u32, hi: u32| -> Option<()> {
+        if hi > 0x7F {
+            return None;
+        }
+        for b in lo..=hi {
+            set.insert(u8::try_from(b).ok()?);
+        }
+        Some(())
+    };
+    match class {
+        Class::Unicode(c) => {
+            for r in c.iter() {
+                add(u32::from(r.start()), u32::from(r.end()))?;
+            }
+        }
+        Class::Bytes(c) => {
+            for r in c.iter() {
+                add(u32::from(r.start()), u32::from(r.end()))?;
+            }
+        }
+    }
+    Some(set)
+}
+
 /// The compiled pattern stage.
 pub(crate) struct Engine {
-    /// `None` when there is no pattern rule at all.
+    /// `None` when there is no pattern rule at all. Its patterns are the
+    /// rules' sub-patterns (see [`split_tails`]), not the rules themselves.
     re: Option<Regex>,
     rules: Vec<Rule>,
+    /// For each sub-pattern of `re`: its rule and the byte class of the
+    /// trailing run cut off it, if any.
+    subs: Vec<Sub>,
+    /// For each rule: its sub-patterns, a range of `re`'s pattern ids.
+    rule_subs: Vec<Range<usize>>,
     first_bytes: Vec<ByteSetDbg>,
     enabled: Detector,
     mode: Mode,
@@ -264,7 +407,26 @@ impl Engine {
             full_scan = true;
         }
 
-        let re = if patterns.is_empty() {
+        let mut heads: Vec<Hir> = Vec::with_capacity(patterns.len());
+        let mut subs: Vec<Sub> = Vec::with_capacity(patterns.len());
+        let mut rule_subs: Vec<Range<usize>> = Vec::with_capacity(patterns.len());
+        for (idx, (rule, pattern)) in rules.iter().zip(&patterns).enumerate() {
+            let hir = parse(pattern).map_err(|message| BuildError::InvalidPattern {
+                rule: rule_name(rule).to_owned(),
+                message,
+            })?;
+            let first = heads.len();
+            let split = match rule {
+                Rule::Builtin(_) => split_tails(hir),
+                Rule::Custom(_) => vec![(hir, None)],
+            };
+            for (head, tail) in split {
+                heads.push(head);
+                subs.push(Sub { rule: idx, tail });
+            }
+            rule_subs.push(first..heads.len());
+        }
+        let re = if heads.is_empty() {
             None
         } else {
             let config = Regex::config()
@@ -273,7 +435,7 @@ impl Engine {
             Some(
                 Regex::builder()
                     .configure(config)
-                    .build_many(&patterns)
+                    .build_many_from_hir(&heads)
                     .map_err(|e| BuildError::TooLarge {
                         message: e.to_string(),
                     })?,
@@ -297,10 +459,14 @@ impl Engine {
         let pem = rules
             .iter()
             .position(|r| matches!(r, Rule::Builtin(b) if b.detector == Detector::PRIVATE_KEY))
-            .and_then(|i| PatternID::new(i).ok())
+            .and_then(|i| rule_subs.get(i))
+            .filter(|r| r.len() == 1)
+            .and_then(|r| PatternID::new(r.start).ok())
             .map(|pid| (pid, memchr::memmem::Finder::new(b"-----BEGIN")));
         Ok(Engine {
             re,
+            subs,
+            rule_subs,
             pem,
             rules,
             first_bytes,
@@ -346,19 +512,19 @@ impl Engine {
                     let input = Input::new(text)
                         .span(c..bytes.len())
                         .anchored(Anchored::Yes);
-                    (c, re.search(&input))
+                    (c, self.find(re, &input))
                 }
                 Mode::FullScan => {
                     let input = Input::new(text).span(pos..bytes.len());
-                    match re.search(&input) {
-                        Some(m) => (m.start(), Some(m)),
+                    match self.find(re, &input) {
+                        Some(m) => (m.1.start, Some(m)),
                         None => break,
                     }
                 }
             };
-            let accepted = found.and_then(|m| {
-                self.accept(re, text, m.pattern(), m.range(), floor)
-                    .or_else(|| self.retry(re, text, start, m.pattern(), floor))
+            let accepted = found.and_then(|(rule, m)| {
+                self.accept(re, text, rule, m, floor)
+                    .or_else(|| self.retry(re, text, start, rule, floor))
             });
             match accepted {
                 Some(hit) => {
@@ -375,15 +541,30 @@ impl Engine {
         }
     }
 
+    /// Searches `input` and maps the match to its rule and full span: a
+    /// sub-pattern whose trailing run was cut off (see [`split_tails`]) is
+    /// extended over the longest run of that class, within the input.
+    #[inline]
+    fn find(&self, re: &Regex, input: &Input<'_>) -> Option<(usize, Range<usize>)> {
+        let m = re.search(input)?;
+        let sub = self.subs.get(m.pattern().as_usize())?;
+        let mut end = m.end();
+        if let Some(tail) = &sub.tail {
+            let rest = input.haystack().get(end..input.end())?;
+            end += rest.iter().take_while(|&&b| tail.contains(b)).count();
+        }
+        Some((sub.rule, m.start()..end))
+    }
+
     fn accept(
         &self,
         re: &Regex,
         text: &str,
-        pid: PatternID,
+        rule: usize,
         m: Range<usize>,
         floor: usize,
     ) -> Option<Hit<'_>> {
-        match self.rules.get(pid.as_usize())? {
+        match self.rules.get(rule)? {
             Rule::Custom(name) => (m.start < m.end).then_some(Hit {
                 span: m,
                 label: name,
@@ -437,10 +618,10 @@ impl Engine {
     /// exactly `span`.
     fn value_label(&self, re: &Regex, text: &str, span: &Range<usize>) -> Option<&'static str> {
         let input = Input::new(text).range(span.clone()).anchored(Anchored::Yes);
-        let m = re.search(&input)?;
-        match self.rules.get(m.pattern().as_usize())? {
-            Rule::Builtin(b) if !matches!(b.refine, Refine::Assignment) && m.end() == span.end => {
-                let acc = b.refine(text.as_bytes(), m.range(), span.start, self.enabled)?;
+        let (rule, m) = self.find(re, &input)?;
+        match self.rules.get(rule)? {
+            Rule::Builtin(b) if !matches!(b.refine, Refine::Assignment) && m.end == span.end => {
+                let acc = b.refine(text.as_bytes(), m, span.start, self.enabled)?;
                 (acc.span == *span).then(|| acc.detector.label())
             }
             _ => None,
@@ -454,11 +635,11 @@ impl Engine {
         re: &Regex,
         text: &str,
         start: usize,
-        after: PatternID,
+        after: usize,
         floor: usize,
     ) -> Option<Hit<'_>> {
         let byte = *text.as_bytes().get(start)?;
-        for idx in after.as_usize() + 1..self.rules.len() {
+        for idx in after + 1..self.rules.len() {
             if !self
                 .first_bytes
                 .get(idx)
@@ -466,12 +647,16 @@ impl Engine {
             {
                 continue;
             }
-            let pid = PatternID::new(idx).ok()?;
-            let input = Input::new(text)
-                .span(start..text.len())
-                .anchored(Anchored::Pattern(pid));
-            if let Some(m) = re.search(&input) {
-                if let Some(hit) = self.accept(re, text, pid, m.range(), floor) {
+            // The rule's first sub-pattern that matches is the match of the
+            // whole rule (they are the branches of its alternation, in order).
+            let found = self.rule_subs.get(idx)?.clone().find_map(|sub| {
+                let input = Input::new(text)
+                    .span(start..text.len())
+                    .anchored(Anchored::Pattern(PatternID::new(sub).ok()?));
+                self.find(re, &input)
+            });
+            if let Some((rule, m)) = found {
+                if let Some(hit) = self.accept(re, text, rule, m, floor) {
                     return Some(hit);
                 }
             }
