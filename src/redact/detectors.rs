@@ -1258,16 +1258,15 @@ fn assignment(bytes: &[u8], op: usize, enabled: Detector) -> Option<Accepted> {
         Some(_) => {
             // An unquoted `Authorization` value runs to the end of the line
             // (`Digest username="a", response="…"`).
-            let stop: fn(u8) -> bool = if kind == KeyKind::Authorization {
-                |c| matches!(c, b'\n' | b'\r')
+            let rest = bytes.get(i..)?;
+            let len = if kind == KeyKind::Authorization {
+                memchr::memchr2(b'\n', b'\r', rest)
             } else {
-                |c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b',' | b';' | b'&')
-            };
-            let len = bytes
-                .get(i..)?
-                .iter()
-                .position(|&c| stop(c))
-                .unwrap_or(bytes.len() - i);
+                rest.iter().position(|&c| {
+                    c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b',' | b';' | b'&')
+                })
+            }
+            .unwrap_or(rest.len());
             (i, i + len)
         }
     };
@@ -1393,6 +1392,9 @@ fn iban_context(bytes: &[u8], i: usize) -> bool {
 }
 
 fn assignment_context(bytes: &[u8], op: usize) -> bool {
+    if !validate::key_may_end_secret(bytes, op) {
+        return false;
+    }
     validate::key_before(bytes, op)
         .and_then(|(s, e)| bytes.get(s..e))
         .and_then(validate::key_kind)

@@ -290,9 +290,9 @@ pub(crate) struct Engine {
     /// Multi-literal searchers over the literal prefixes, at most
     /// [`LITERALS_PER_SEARCHER`] each (see [`literal_searchers`]).
     literals: Vec<AhoCorasick>,
-    /// The private-key pattern and a searcher for the start of its header,
-    /// when enabled (see [`Engine::cover_pem_block`]).
-    pem: Option<(PatternID, memchr::memmem::Finder<'static>)>,
+    /// The private-key pattern, when enabled (see
+    /// [`Engine::cover_pem_block`]).
+    pem: Option<PatternID>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -338,6 +338,16 @@ impl Engine {
     pub(crate) fn new(
         enabled: Detector,
         custom: &[(String, String)],
+    ) -> Result<Engine, BuildError> {
+        Engine::build(enabled, custom, true)
+    }
+
+    /// `split`: rewrite the built-in patterns with [`split_tails`] (off only
+    /// in the test that checks the rewrite changes no match).
+    fn build(
+        enabled: Detector,
+        custom: &[(String, String)],
+        split: bool,
     ) -> Result<Engine, BuildError> {
         let mut rules = Vec::new();
         let mut patterns: Vec<&str> = Vec::new();
@@ -417,7 +427,8 @@ impl Engine {
             })?;
             let first = heads.len();
             let split = match rule {
-                Rule::Builtin(_) => split_tails(hir),
+                Rule::Builtin(_) if split => split_tails(hir),
+                Rule::Builtin(_) => vec![(hir, None)],
                 Rule::Custom(_) => vec![(hir, None)],
             };
             for (head, tail) in split {
@@ -461,8 +472,7 @@ impl Engine {
             .position(|r| matches!(r, Rule::Builtin(b) if b.detector == Detector::PRIVATE_KEY))
             .and_then(|i| rule_subs.get(i))
             .filter(|r| r.len() == 1)
-            .and_then(|r| PatternID::new(r.start).ok())
-            .map(|pid| (pid, memchr::memmem::Finder::new(b"-----BEGIN")));
+            .and_then(|r| PatternID::new(r.start).ok());
         Ok(Engine {
             re,
             subs,
@@ -593,21 +603,22 @@ impl Engine {
     /// `Authorization:` value runs to the end of the line) would hide the
     /// header from the rest of the pass and leave the key's body, on the
     /// next lines, in the output. Extends such a replacement over the whole
-    /// block. Costs one substring search per accepted match.
+    /// block. Costs one `memchr` for `-` per accepted match.
     fn cover_pem_block<'e>(&self, re: &Regex, text: &str, mut hit: Hit<'e>) -> Hit<'e> {
-        let Some((pid, header)) = &self.pem else {
+        let Some(pid) = self.pem else {
             return hit;
         };
-        let Some(off) = text
-            .as_bytes()
-            .get(hit.span.clone())
-            .and_then(|span| header.find(span))
-        else {
+        // Most replacements are short: look for the `-` of a header with
+        // `memchr` before paying for a substring search.
+        let Some(off) = text.as_bytes().get(hit.span.clone()).and_then(|span| {
+            memchr::memchr_iter(b'-', span)
+                .find(|&at| span.get(at..).is_some_and(|s| s.starts_with(b"-----BEGIN")))
+        }) else {
             return hit;
         };
         let input = Input::new(text)
             .span(hit.span.start + off..text.len())
-            .anchored(Anchored::Pattern(*pid));
+            .anchored(Anchored::Pattern(pid));
         if let Some(m) = re.search(&input) {
             hit.span.end = hit.span.end.max(m.end());
         }
@@ -692,11 +703,20 @@ impl Engine {
         let region = bytes.get(..limit)?;
         let mut base = from;
         while base < region.len() {
-            let full = region
+            // A chunk may run past `limit` (the next literal candidate): its
+            // bits from there on are dropped, so that the vectorised test
+            // still applies.
+            let full = bytes
                 .get(base..base + 32)
                 .and_then(|c| <&[u8; 32]>::try_from(c).ok());
             let mut mask = match (full, &self.ranges) {
-                (Some(chunk), Some((lo, span))) => trigger_mask(chunk, lo, span),
+                (Some(chunk), Some((lo, span))) => {
+                    let mask = trigger_mask(chunk, lo, span);
+                    match u32::try_from(region.len() - base) {
+                        Ok(n) if n < 32 => mask & ((1 << n) - 1),
+                        _ => mask,
+                    }
+                }
                 _ => {
                     let end = (base + 32).min(region.len());
                     region
@@ -919,6 +939,67 @@ mod tests {
                 "ssn"
             ]
         );
+    }
+
+    /// Pieces of text around and inside secrets, glued in many orders.
+    const PIECES: &[&str] = &[
+        " ", "\n", ", ", ".", "-", "_", "=", ": ", "\"", "x", "Z9", "é",
+        "sk-proj-QIYWD2jZ1a7BmScVUbHte3xJitZU8vNxakieS4p6rwz5",
+        "sk-ant-api03-R2D2C3POxyzR2D2C3POxyzR2D2C3POxyz-abcDEF123_xyzAA",
+        "sk-ant-short", "sk-", "sk_live_51H8xYzAbCdEfGhIjKlMnOpQr", "rk_test_",
+        "ghp_iT6QLWhtjNZ8JJ7P3JIAVWEqt4H2hIcEdoxu", "github_pat_11ABCDEFG_abcdefghijklmnop",
+        "gho_", "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        "xapp-1-A0123-4567-abcdef", "xapp-12", "AKIAIOSFODNN7EXAMPLE", "ASIA0123",
+        "AIzaSyA-1234567890abcdefghijklmnopqrstu", "ya29.a0AfH6SMB-xyz_0123456789abcdefghij",
+        "GOCSPX-abcdefghijklmnopqrstuvwx", "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567",
+        "glpat-xxxxxxxxxxxxxxxxxxxx", "npm_abcdefghijklmnopqrstuvwxyz0123", "pypi-AgEIcHlwaS5vcmc",
+        "SG.abcdefghijklmnop.qrstuvwxyz0123456789", "gsk_abc", "r8_0123456789abcdefghijkl",
+        "xai-abcdefghijklmnopqrstuv", "pplx-0123456789abcdefghij", "dop_v1_0123456789abcdef0123",
+        "whsec_abcdefghijklmnopqrstu",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIx.", "Bearer 9f8e7d6c5b4a39281706f5e4==", "bearer abc",
+        "Basic dXNlcjpwYXNzd29yZA==", "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "postgres://admin:s3cr3t-pw@db.example.com/app", "ana.garcia@example.com", "@x.io",
+        "+1 415 555 2671", "(415) 555-2671", "262-92-2594", "4111 1111 1111 1111", "4111111111111111",
+        "DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432", "203.0.113.7", "1.2.3.4.5",
+        "2001:db8::8a2e:370:7334", "fe80::1%eth0", "10:30", "password=hunter2!",
+        "api_key: \"sk-proj-abcdefghijklmnopqrstuvwxyz\"", "Authorization: Bearer abc.DEF",
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
+    ];
+
+    #[test]
+    fn split_tails_changes_no_match() {
+        let split = Engine::new(Detector::ALL, &[]).expect("compiles");
+        let whole = Engine::build(Detector::ALL, &[], false).expect("compiles");
+        assert!(split.subs.len() > whole.subs.len());
+        assert!(split.subs.iter().filter(|s| s.tail.is_some()).count() >= 20);
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut checked = 0;
+        for piece in PIECES {
+            assert_eq!(hits(&split, piece), hits(&whole, piece), "{piece:?}");
+        }
+        for _ in 0..3000 {
+            let text: String = (0..1 + next(6))
+                .map(|_| PIECES[next(PIECES.len())])
+                .collect();
+            // Also cut the text short, inside a token.
+            let mut cut = text.len() - next(text.len().min(8) + 1);
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            for t in [&text[..], &text[..cut]] {
+                let found = hits(&split, t);
+                assert_eq!(found, hits(&whole, t), "{t:?}");
+                checked += found.len();
+            }
+        }
+        assert!(checked > 3000, "{checked}");
     }
 
     #[rustfmt::skip]

@@ -395,6 +395,37 @@ pub(crate) fn key_before(bytes: &[u8], op: usize) -> Option<(usize, usize)> {
     (i < end).then_some((i, end))
 }
 
+/// The test of [`has_secret_ending`] on the key [`key_before`] would find
+/// for the operator at `op`, without finding the key first: false whenever
+/// [`key_kind`] of that key is `None` for that reason (most `:` in prose).
+pub(crate) fn key_may_end_secret(bytes: &[u8], op: usize) -> bool {
+    let mut i = op;
+    while matches!(prev(bytes, i), Some(b' ' | b'\t')) {
+        i -= 1;
+    }
+    if matches!(prev(bytes, i), Some(b'"' | b'\'')) {
+        i -= 1;
+    }
+    let end = i;
+    let mut last = [0u8; 2];
+    let mut n = 0;
+    while i > 0 && end - i < 128 {
+        let Some(b) = prev(bytes, i).filter(|&b| is_ident(b)) else {
+            break;
+        };
+        i -= 1;
+        if matches!(b, b'_' | b'-' | b'.') {
+            continue;
+        }
+        n += 1;
+        last[2 - n] = b.to_ascii_lowercase();
+        if n == 2 {
+            return SECRET_ENDINGS.contains(&last);
+        }
+    }
+    false
+}
+
 /// True if `s` is a token this crate writes (`[email]`, `[email:3f9a1c2b]`,
 /// `[redacted]`, `[redaction-failed]`): re-redacting such text is a no-op.
 pub(crate) fn is_marker(s: &[u8]) -> bool {
