@@ -60,10 +60,26 @@ enum Rule {
 struct Sub {
     /// Index into `Engine::rules`.
     rule: usize,
-    /// The class of the trailing `C*` / `C+` / `C{n,}` run cut off the
-    /// pattern, extended over by [`Engine::find`].
-    tail: Option<ByteSet>,
+    /// What was cut off the end of the pattern, extended over by
+    /// [`Engine::find`].
+    tail: Option<Tail>,
 }
+
+/// The cut-off end of a sub-pattern.
+#[derive(Debug)]
+enum Tail {
+    /// A trailing `C*` / `C+` / `C{n,}` run: the longest run of `C`.
+    Run(ByteSet),
+    /// The body of a PEM block: up to the end of the first match of this
+    /// (unanchored) regex, or to the end of the input.
+    Until(Box<Regex>),
+}
+
+/// The private-key built-in, `PEM_HEAD(?:[\s\S]*?PEM_END|[\s\S]*)`, is
+/// split into its header and [`Tail::Until`] the END line: every byte of
+/// the body would be a match state of the lazy DFA (the `[\s\S]*` branch).
+const PEM_HEAD: &str = r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----";
+const PEM_END: &str = r"-----END[A-Z0-9 ]*PRIVATE KEY-----";
 
 /// Byte-table entries.
 const NONE: u8 = 0;
@@ -150,6 +166,19 @@ fn parse(pattern: &str) -> Result<Hir, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The private-key pattern as its header and a [`Tail::Until`] its END
+/// line, if `pattern` is exactly `PEM_HEAD(?:[\s\S]*?PEM_END|[\s\S]*)`.
+/// The lazy branch ends at the first END line after the header (the header
+/// has a single possible end: its class stops at `-`), and the other branch
+/// takes the rest of the input when there is none.
+fn split_pem(pattern: &str) -> Option<(Hir, Option<Tail>)> {
+    if pattern != format!(r"{PEM_HEAD}(?:[\s\S]*?{PEM_END}|[\s\S]*)") {
+        return None;
+    }
+    let until = Regex::new(PEM_END).ok()?;
+    Some((parse(PEM_HEAD).ok()?, Some(Tail::Until(Box::new(until)))))
+}
+
 /// Most sub-patterns one rule is split into.
 const MAX_SUBS: usize = 16;
 
@@ -169,7 +198,7 @@ const MAX_SUBS: usize = 16;
 ///   [`Engine::find`] extends it to the run's end. The tokens of the API-key
 ///   detectors are such runs: the lazy DFA would otherwise pass through a
 ///   match state at each of their bytes, its slowest path.
-fn split_tails(hir: Hir) -> Vec<(Hir, Option<ByteSet>)> {
+fn split_tails(hir: Hir) -> Vec<(Hir, Option<Tail>)> {
     let branches = branches(&hir);
     let branches = if branches.len() > MAX_SUBS {
         vec![hir]
@@ -210,7 +239,7 @@ fn branches(hir: &Hir) -> Vec<Hir> {
 }
 
 /// `H C{n,}` (greedy, `C` an ASCII class) → (`H C{n}`, `C`).
-fn cut_tail(hir: Hir) -> (Hir, Option<ByteSet>) {
+fn cut_tail(hir: Hir) -> (Hir, Option<Tail>) {
     let HirKind::Concat(items) = hir.kind() else {
         return (hir, None);
     };
@@ -235,7 +264,7 @@ fn cut_tail(hir: Hir) -> (Hir, Option<ByteSet>) {
             sub: rep.sub.clone(),
         }));
     }
-    (Hir::concat(parts), Some(set))
+    (Hir::concat(parts), Some(Tail::Run(set)))
 }
 
 /// The bytes of a class made of ASCII characters only.
@@ -427,9 +456,11 @@ impl Engine {
             })?;
             let first = heads.len();
             let split = match rule {
-                Rule::Builtin(_) if split => split_tails(hir),
-                Rule::Builtin(_) => vec![(hir, None)],
-                Rule::Custom(_) => vec![(hir, None)],
+                Rule::Builtin(b) if split => match split_pem(b.pattern) {
+                    Some(pem) => vec![pem],
+                    None => split_tails(hir),
+                },
+                Rule::Builtin(_) | Rule::Custom(_) => vec![(hir, None)],
             };
             for (head, tail) in split {
                 heads.push(head);
@@ -559,9 +590,16 @@ impl Engine {
         let m = re.search(input)?;
         let sub = self.subs.get(m.pattern().as_usize())?;
         let mut end = m.end();
-        if let Some(tail) = &sub.tail {
-            let rest = input.haystack().get(end..input.end())?;
-            end += rest.iter().take_while(|&&b| tail.contains(b)).count();
+        match &sub.tail {
+            None => {}
+            Some(Tail::Run(set)) => {
+                let rest = input.haystack().get(end..input.end())?;
+                end += rest.iter().take_while(|&&b| set.contains(b)).count();
+            }
+            Some(Tail::Until(until)) => {
+                let body = Input::new(input.haystack()).span(end..input.end());
+                end = until.search(&body).map_or(input.end(), |m| m.end());
+            }
         }
         Some((sub.rule, m.start()..end))
     }
@@ -603,24 +641,23 @@ impl Engine {
     /// `Authorization:` value runs to the end of the line) would hide the
     /// header from the rest of the pass and leave the key's body, on the
     /// next lines, in the output. Extends such a replacement over the whole
-    /// block. Costs one `memchr` for `-` per accepted match.
+    /// block. Costs a look at every fifth byte of each accepted match.
     fn cover_pem_block<'e>(&self, re: &Regex, text: &str, mut hit: Hit<'e>) -> Hit<'e> {
         let Some(pid) = self.pem else {
             return hit;
         };
-        // Most replacements are short: look for the `-` of a header with
-        // `memchr` before paying for a substring search.
-        let Some(off) = text.as_bytes().get(hit.span.clone()).and_then(|span| {
-            memchr::memchr_iter(b'-', span)
-                .find(|&at| span.get(at..).is_some_and(|s| s.starts_with(b"-----BEGIN")))
-        }) else {
+        let Some(off) = text
+            .as_bytes()
+            .get(hit.span.clone())
+            .and_then(find_pem_header)
+        else {
             return hit;
         };
         let input = Input::new(text)
             .span(hit.span.start + off..text.len())
             .anchored(Anchored::Pattern(pid));
-        if let Some(m) = re.search(&input) {
-            hit.span.end = hit.span.end.max(m.end());
+        if let Some((_, m)) = self.find(re, &input) {
+            hit.span.end = hit.span.end.max(m.end);
         }
         hit
     }
@@ -745,6 +782,25 @@ impl Engine {
         }
         None
     }
+}
+
+/// The first `-----BEGIN` in `span`. Its five dashes cover one of the
+/// offsets 4, 9, 14, …, so only those are tested for a `-`; each test
+/// covers the header starts in the 5 bytes up to it, in order.
+fn find_pem_header(span: &[u8]) -> Option<usize> {
+    const HEADER: &[u8] = b"-----BEGIN";
+    let mut k = 4;
+    while let Some(&b) = span.get(k) {
+        if b == b'-' {
+            if let Some(p) =
+                (k - 4..=k).find(|&p| span.get(p..).is_some_and(|s| s.starts_with(HEADER)))
+            {
+                return Some(p);
+            }
+        }
+        k += 5;
+    }
+    None
 }
 
 /// Literals per searcher. Teddy, the SIMD algorithm Aho-Corasick uses for
@@ -968,11 +1024,35 @@ mod tests {
     ];
 
     #[test]
+    fn pem_header_search_finds_the_first_header_at_any_offset() {
+        for pad in 0..12 {
+            for dashes in 0..7 {
+                let text = format!(
+                    "{}{}-----BEGIN X-----BEGIN",
+                    "a".repeat(pad),
+                    "-".repeat(dashes)
+                );
+                assert_eq!(
+                    find_pem_header(text.as_bytes()),
+                    text.find("-----BEGIN"),
+                    "{text:?}"
+                );
+            }
+        }
+        assert_eq!(find_pem_header(b"----BEGIN -----BEGI"), None);
+        assert_eq!(find_pem_header(b""), None);
+    }
+
+    #[test]
     fn split_tails_changes_no_match() {
         let split = Engine::new(Detector::ALL, &[]).expect("compiles");
         let whole = Engine::build(Detector::ALL, &[], false).expect("compiles");
         assert!(split.subs.len() > whole.subs.len());
         assert!(split.subs.iter().filter(|s| s.tail.is_some()).count() >= 20);
+        assert!(split
+            .subs
+            .iter()
+            .any(|s| matches!(s.tail, Some(Tail::Until(_)))));
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
         let mut next = move |n: usize| {
             seed ^= seed << 13;
