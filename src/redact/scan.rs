@@ -27,10 +27,15 @@
 //! back to a plain unanchored search; results are identical, only slower.
 
 use std::ops::Range;
+use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
 use regex_automata::meta::Regex;
-use regex_automata::{Anchored, Input, PatternID};
+use regex_automata::hybrid;
+use regex_automata::nfa::thompson::{self, WhichCaptures};
+use regex_automata::util::pool::Pool;
+use regex_automata::{Anchored, HalfMatch, Input, MatchError, MatchKind, PatternID};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, Hir, HirKind, Repetition};
 
@@ -40,6 +45,58 @@ use super::BuildError;
 /// Capacity of the lazy DFA's transition cache, per thread using the
 /// redactor (see `Redactor`'s "Resource usage").
 pub(crate) const DFA_CACHE_BYTES: usize = 4 << 20;
+
+/// Creates a lazy DFA cache.
+type CacheFn = Box<dyn Fn() -> hybrid::dfa::Cache + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// The forward lazy DFA of the combined patterns, searched directly for
+/// anchored searches: the same automaton `meta::Regex` would run for them,
+/// without the layers around it (several hundred instructions per search,
+/// and dense text has one search per replacement). A search the lazy DFA
+/// gives up on (cache thrashing, or a Unicode word boundary next to a
+/// non-ASCII byte) falls back to `meta::Regex`, as `meta::Regex` itself
+/// would do.
+struct AnchoredDfa {
+    dfa: Arc<hybrid::dfa::DFA>,
+    caches: Pool<hybrid::dfa::Cache, CacheFn>,
+}
+
+impl AnchoredDfa {
+    /// `None` if the DFA does not build (the caller keeps `meta::Regex`).
+    fn new(heads: &[Hir]) -> Option<AnchoredDfa> {
+        let nfa = thompson::Compiler::new()
+            .configure(thompson::Config::new().which_captures(WhichCaptures::None))
+            .build_many_from_hir(heads)
+            .ok()?;
+        // The configuration `meta::Regex` gives its forward lazy DFA.
+        let config = hybrid::dfa::Config::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .starts_for_each_pattern(true)
+            .unicode_word_boundary(true)
+            .cache_capacity(DFA_CACHE_BYTES)
+            .skip_cache_capacity_check(false)
+            .minimum_cache_clear_count(Some(3))
+            .minimum_bytes_per_state(Some(10));
+        let dfa = Arc::new(
+            hybrid::dfa::Builder::new()
+                .configure(config)
+                .build_from_nfa(nfa)
+                .ok()?,
+        );
+        let for_pool = Arc::clone(&dfa);
+        let create: CacheFn = Box::new(move || for_pool.create_cache());
+        Some(AnchoredDfa {
+            dfa,
+            caches: Pool::new(create),
+        })
+    }
+
+    #[inline]
+    fn search(&self, input: &Input<'_>) -> Result<Option<HalfMatch>, MatchError> {
+        let mut cache = self.caches.get();
+        self.dfa.try_search_fwd(&mut cache, input)
+    }
+}
 
 /// A match to replace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -302,6 +359,9 @@ pub(crate) struct Engine {
     /// `None` when there is no pattern rule at all. Its patterns are the
     /// rules' sub-patterns (see [`split_tails`]), not the rules themselves.
     re: Option<Regex>,
+    /// The forward lazy DFA of the same patterns, for the anchored searches
+    /// of candidate mode (`None` in full-scan mode, or if it failed to build).
+    anchored: Option<AnchoredDfa>,
     rules: Vec<Rule>,
     /// For each sub-pattern of `re`: its rule and the byte class of the
     /// trailing run cut off it, if any.
@@ -504,8 +564,14 @@ impl Engine {
             .and_then(|i| rule_subs.get(i))
             .filter(|r| r.len() == 1)
             .and_then(|r| PatternID::new(r.start).ok());
+        let anchored = if full_scan || heads.is_empty() {
+            None
+        } else {
+            AnchoredDfa::new(&heads)
+        };
         Ok(Engine {
             re,
+            anchored,
             subs,
             rule_subs,
             pem,
@@ -587,9 +653,23 @@ impl Engine {
     /// extended over the longest run of that class, within the input.
     #[inline]
     fn find(&self, re: &Regex, input: &Input<'_>) -> Option<(usize, Range<usize>)> {
-        let m = re.search(input)?;
-        let sub = self.subs.get(m.pattern().as_usize())?;
-        let mut end = m.end();
+        let (pid, start, mut end) = match (&self.anchored, input.get_anchored().is_anchored()) {
+            (Some(dfa), true) => match dfa.search(input) {
+                Ok(found) => {
+                    let hm = found?;
+                    (hm.pattern(), input.start(), hm.offset())
+                }
+                Err(_) => {
+                    let m = re.search(input)?;
+                    (m.pattern(), m.start(), m.end())
+                }
+            },
+            _ => {
+                let m = re.search(input)?;
+                (m.pattern(), m.start(), m.end())
+            }
+        };
+        let sub = self.subs.get(pid.as_usize())?;
         match &sub.tail {
             None => {}
             Some(Tail::Run(set)) => {
@@ -601,7 +681,7 @@ impl Engine {
                 end = until.search(&body).map_or(input.end(), |m| m.end());
             }
         }
-        Some((sub.rule, m.start()..end))
+        Some((sub.rule, start..end))
     }
 
     fn accept(
