@@ -611,37 +611,57 @@ struct Inner {
 /// and by the bench); JSON strings containing escape sequences are the
 /// exception: they are decoded into one reused buffer per document.
 ///
+/// The automaton itself runs the built-in patterns in a cheaper form: each
+/// alternation split into its branches, the trailing token run of a pattern
+/// (`sk-[A-Za-z0-9_-]+`) cut off and extended over with a byte-table loop,
+/// and a PEM block's body found by a search for its END line, so that the
+/// lazy DFA does not walk the length of every token through match states.
+/// The replaced spans are the same (a unit test compares both forms).
+///
 /// Measured with `cargo bench --bench redaction -- --warm-up-time 1
 /// --measurement-time 3`: criterion medians, every built-in detector,
 /// release build, on a shared 2-core VM with other jobs running (load
-/// average 3.6 to 7.3 during this run). The text is prompt-like support chat
-/// dense in digits, dates, prices, versions, times, code and URLs; "a few
-/// matches" adds one secret per KiB, "dense" one about every 70 bytes
-/// (about half of the bytes are replaced), cycling through every detector. The baseline
-/// applies the same built-in patterns as one `regex::Regex` each, in
-/// sequential `replace_all` passes, compiled once; it does not run the
-/// validators, so it does less work per candidate than `redact` (and
-/// replaces raw candidates, such as every `:` of the assignment anchor).
-/// MB = 10⁶ bytes.
+/// average 7 to 8 during this run, so the absolute numbers are low). The
+/// text is prompt-like support chat dense in digits, dates, prices,
+/// versions, times, code and URLs; "a few matches" adds one secret per KiB,
+/// "dense" one about every 70 bytes (about half of the bytes are replaced),
+/// cycling through every detector. The baseline applies the same built-in
+/// patterns as one `regex::Regex` each, in sequential `replace_all` passes,
+/// compiled once; it does not run the validators, so it does less work per
+/// candidate than `redact` (and replaces raw candidates, such as every `:`
+/// of the assignment anchor). MB = 10⁶ bytes.
 ///
 /// | input | `redact` median | throughput | sequential `replace_all` | throughput | speed-up |
 /// |---|---|---|---|---|---|
-/// | 1 KiB, no match | 655 ns | 1.56 GB/s | 6.52 µs | 157 MB/s | 10.0× |
-/// | 1 KiB, a few matches | 830 ns | 1.23 GB/s | 6.49 µs | 158 MB/s | 7.8× |
-/// | 1 KiB, dense matches | 4.09 µs | 251 MB/s | 10.6 µs | 97 MB/s | 2.6× |
-/// | 64 KiB, no match | 41.6 µs | 1.58 GB/s | 488.6 µs | 134 MB/s | 11.7× |
-/// | 64 KiB, a few matches | 56.0 µs | 1.17 GB/s | 445.9 µs | 147 MB/s | 8.0× |
-/// | 64 KiB, dense matches | 248.2 µs | 264 MB/s | 558.4 µs | 117 MB/s | 2.2× |
-/// | 64 KiB JSON message array, no match | 111.7 µs | 647 MB/s | | | |
-/// | 64 KiB, `memchr` for an absent byte (bandwidth ceiling) | 1.43 µs | 45.82 GB/s | | | |
+/// | 1 KiB, no match | 1.39 µs | 734 MB/s | 11.7 µs | 87 MB/s | 8.4× |
+/// | 1 KiB, a few matches | 1.44 µs | 711 MB/s | 13.2 µs | 78 MB/s | 9.2× |
+/// | 1 KiB, dense matches | 5.69 µs | 180 MB/s | 16.6 µs | 62 MB/s | 2.9× |
+/// | 64 KiB, no match | 86.7 µs | 755 MB/s | 830.5 µs | 79 MB/s | 9.6× |
+/// | 64 KiB, a few matches | 130.2 µs | 503 MB/s | 1089 µs | 60 MB/s | 8.4× |
+/// | 64 KiB, dense matches | 362.4 µs | 181 MB/s | 1118 µs | 59 MB/s | 3.1× |
+/// | 64 KiB JSON message array, no match | 204.7 µs | 353 MB/s | | | |
+/// | 64 KiB, `memchr` for an absent byte (bandwidth ceiling) | 2.51 µs | 26.1 GB/s | | | |
 ///
-/// Load moves the absolute numbers by about ±30 % from run to run, and the
-/// two sides of a ratio are not measured at the same moment: another run of
-/// the same code measured 1.07 GB/s and 6.0× for 64 KiB without a match,
-/// 845 MB/s and 6.8× with a few matches, 205 MB/s and 2.0× dense. Each
-/// replaced secret costs an anchored automaton run, its validator and the
-/// output copy (about 0.3 µs on this machine), so on dense input the
-/// advantage over sequential passes shrinks to 2 to 3×.
+/// Load moves the absolute numbers by ±30 % and more from run to run, and
+/// the two sides of a ratio are not measured at the same moment; an earlier
+/// run on a quieter machine measured 1.1 to 1.6 GB/s without a match.
+/// Instruction counts are steadier (`valgrind --tool=callgrind`, one
+/// `redact` call, see `REDACTION_PROFILE` in the bench):
+///
+/// | input | `redact` | sequential `replace_all` | ratio |
+/// |---|---|---|---|
+/// | 1 KiB, no match | 15.1 k | 66.3 k | 4.4× |
+/// | 1 KiB, a few matches | 17.1 k | 67.0 k | 3.9× |
+/// | 1 KiB, dense matches | 38.1 k | 94.9 k | 2.5× |
+/// | 64 KiB, no match | 832 k | 3.62 M | 4.4× |
+/// | 64 KiB, a few matches | 974 k | 5.18 M | 5.3× |
+/// | 64 KiB, dense matches | 2.26 M | 5.38 M | 2.4× |
+///
+/// On dense input each replaced secret still costs about 2,500
+/// instructions: its candidate checks, an anchored automaton run, the
+/// validator and the output copy. There the advantage over sequential
+/// passes is about 3× in time, short of the 5× and more that the other
+/// inputs reach.
 ///
 /// A custom regex rule whose first byte can be almost anything (it starts
 /// with `\w`, `.`, a large class) switches the pass to a plain unanchored
@@ -656,9 +676,11 @@ struct Inner {
 /// the built-ins), in about 2 ms for all built-ins: build once and share
 /// (clones are one `Arc`).
 /// Each thread that redacts keeps a lazy-DFA transition cache of at most
-/// 4 MiB, pooled by the regex engine and filled on demand (a whole process
-/// that built a redactor and ran the benchmark inputs peaked at 4.5 MiB
-/// resident). Redacting allocates only for output that changes.
+/// 4 MiB, pooled and filled on demand (a second one of the same bound only
+/// in the full-scan mode of a custom rule, or if the first gives up). The
+/// bench's profiling process (`REDACTION_PROFILE`), which also holds the 22
+/// baseline regexes, peaks at about 6.5 MiB resident. Redacting allocates
+/// only for output that changes.
 ///
 /// # Examples
 ///

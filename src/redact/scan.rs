@@ -25,14 +25,25 @@
 //! the next pattern that can start at that byte. If a custom pattern has no
 //! usable start set (it can begin with almost any byte), the engine falls
 //! back to a plain unanchored search; results are identical, only slower.
+//!
+//! The automaton does not run the built-in patterns as written: each one is
+//! split into the branches of its alternation, and a branch ending in a
+//! greedy run of an ASCII class (`sk-[A-Za-z0-9_-]+`) loses that run, which
+//! the engine then extends over with a byte-table loop; a PEM block is its
+//! header plus a search for the END line (see [`split_tails`] and
+//! [`split_pem`]). Inside such a run every byte would be a match state of
+//! the lazy DFA, its slowest path, and on text dense in tokens that was
+//! half of the pass. The matches are the same (a unit test compares both
+//! forms on thousands of generated texts). Anchored searches run the
+//! forward lazy DFA directly rather than through `meta::Regex`.
 
 use std::ops::Range;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
-use regex_automata::meta::Regex;
 use regex_automata::hybrid;
+use regex_automata::meta::Regex;
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::{Anchored, HalfMatch, Input, MatchError, MatchKind, PatternID};
