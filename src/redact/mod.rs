@@ -621,30 +621,32 @@ struct Inner {
 /// Measured with `cargo bench --bench redaction -- --warm-up-time 1
 /// --measurement-time 3`: criterion medians, every built-in detector,
 /// release build, on a shared 2-core VM with other jobs running (load
-/// average 7 to 8 during this run, so the absolute numbers are low). The
-/// text is prompt-like support chat dense in digits, dates, prices,
-/// versions, times, code and URLs; "a few matches" adds one secret per KiB,
-/// "dense" one about every 70 bytes (about half of the bytes are replaced),
-/// cycling through every detector. The baseline applies the same built-in
-/// patterns as one `regex::Regex` each, in sequential `replace_all` passes,
-/// compiled once; it does not run the validators, so it does less work per
-/// candidate than `redact` (and replaces raw candidates, such as every `:`
-/// of the assignment anchor). MB = 10⁶ bytes.
+/// average 2.7 to 4.4 during this run). The text is prompt-like support
+/// chat dense in digits, dates, prices, versions, times, code and URLs; "a
+/// few matches" adds one secret per KiB, "dense" one about every 70 bytes
+/// (about half of the bytes are replaced), cycling through every detector.
+/// The baseline applies the same built-in patterns as one `regex::Regex`
+/// each, in sequential `replace_all` passes, compiled once; it does not run
+/// the validators, so it does less work per candidate than `redact` (and
+/// replaces raw candidates, such as every `:` of the assignment anchor).
+/// MB = 10⁶ bytes.
 ///
 /// | input | `redact` median | throughput | sequential `replace_all` | throughput | speed-up |
 /// |---|---|---|---|---|---|
-/// | 1 KiB, no match | 1.39 µs | 734 MB/s | 11.7 µs | 87 MB/s | 8.4× |
-/// | 1 KiB, a few matches | 1.44 µs | 711 MB/s | 13.2 µs | 78 MB/s | 9.2× |
-/// | 1 KiB, dense matches | 5.69 µs | 180 MB/s | 16.6 µs | 62 MB/s | 2.9× |
-/// | 64 KiB, no match | 86.7 µs | 755 MB/s | 830.5 µs | 79 MB/s | 9.6× |
-/// | 64 KiB, a few matches | 130.2 µs | 503 MB/s | 1089 µs | 60 MB/s | 8.4× |
-/// | 64 KiB, dense matches | 362.4 µs | 181 MB/s | 1118 µs | 59 MB/s | 3.1× |
-/// | 64 KiB JSON message array, no match | 204.7 µs | 353 MB/s | | | |
-/// | 64 KiB, `memchr` for an absent byte (bandwidth ceiling) | 2.51 µs | 26.1 GB/s | | | |
+/// | 1 KiB, no match | 791 ns | 1.29 GB/s | 7.59 µs | 135 MB/s | 9.6× |
+/// | 1 KiB, a few matches | 943 ns | 1.09 GB/s | 7.44 µs | 138 MB/s | 7.9× |
+/// | 1 KiB, dense matches | 3.58 µs | 286 MB/s | 11.3 µs | 90 MB/s | 3.2× |
+/// | 64 KiB, no match | 42.2 µs | 1.55 GB/s | 361.2 µs | 181 MB/s | 8.6× |
+/// | 64 KiB, a few matches | 59.0 µs | 1.11 GB/s | 500.6 µs | 131 MB/s | 8.5× |
+/// | 64 KiB, dense matches | 207.0 µs | 317 MB/s | 561.7 µs | 117 MB/s | 2.7× |
+/// | 64 KiB JSON message array, no match | 130.9 µs | 551 MB/s | | | |
+/// | 64 KiB, `memchr` for an absent byte (bandwidth ceiling) | 1.54 µs | 42.5 GB/s | | | |
 ///
 /// Load moves the absolute numbers by ±30 % and more from run to run, and
-/// the two sides of a ratio are not measured at the same moment; an earlier
-/// run on a quieter machine measured 1.1 to 1.6 GB/s without a match.
+/// the two sides of a ratio are not measured at the same moment: a run of
+/// the same code at load average 7 to 8 measured 734 to 755 MB/s and 8.4
+/// to 9.6× without a match, 2.9× (1 KiB) and 3.1× (64 KiB) dense.
+///
 /// Instruction counts are steadier (`valgrind --tool=callgrind`, one
 /// `redact` call, see `REDACTION_PROFILE` in the bench):
 ///
@@ -672,8 +674,9 @@ struct Inner {
 /// # Resource usage
 ///
 /// [`RedactorBuilder::build`] compiles one multi-pattern automaton (a
-/// Thompson NFA, lazily determinised) and multi-literal searchers (two for
-/// the built-ins), in about 2 ms for all built-ins: build once and share
+/// Thompson NFA, lazily determinised; searched anchored at candidates, and
+/// once more compiled for the unanchored full scan) and multi-literal
+/// searchers (two for the built-ins), in about 2 ms for all built-ins: build once and share
 /// (clones are one `Arc`).
 /// Each thread that redacts keeps a lazy-DFA transition cache of at most
 /// 4 MiB, pooled and filled on demand (a second one of the same bound only
