@@ -11,9 +11,10 @@
 //! SOURCE is optional and comes before any trace id: a local store directory written by the
 //! library (default: `$GENAI_OTEL_STORE_DIR` or `.genai-otel/traces`), an OTLP/JSON file or
 //! directory as the OpenTelemetry Collector's file exporter writes it, or, with
-//! `--phoenix URL`, an Arize Phoenix server's REST API. `list` and `show` stream the store:
-//! memory grows with the number of distinct traces (a few hundred bytes each), never with the
-//! number of spans or the size of recorded content.
+//! `--phoenix URL`, an Arize Phoenix server's REST API. `list` and `show` stream the store in
+//! bounded memory: `list` holds only the traces still open (their root not yet read, a
+//! capped number) and the `--limit` rows it will print (`summary` documents the bounds);
+//! `show` and `export-trace` hold only the requested traces' spans.
 //!
 //! Module map: `source` resolves SOURCE and streams spans from it (`phoenix` for the REST
 //! API); `summary` folds spans into per-trace rows for `list`; `show` renders one trace;

@@ -8,7 +8,7 @@
 //! Unreadable lines (a line cut short by a crash, a foreign line that is not OTLP/JSON) are
 //! skipped and counted; the commands print one warning naming the first of them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -225,8 +225,23 @@ pub(crate) fn split_source(
     Ok((source, ids))
 }
 
+/// Distinct trace ids counted for "N traces scanned" before the count gives up (about 2 MB).
+const MAX_COUNTED: usize = 100_000;
+
+/// Other trace ids named when a prefix is ambiguous.
+const MAX_OTHERS: usize = 3;
+
+/// What one requested id matched: the spans of the first trace it matched, and the ids of
+/// other traces it also matched (kept without their spans: the prefix is ambiguous).
+#[derive(Debug, Default)]
+struct Found {
+    first: Option<(String, Vec<SpanRecord>)>,
+    others: Vec<String>,
+}
+
 /// The spans of each requested trace, in request order (duplicates removed), each sorted by
-/// start time. Streams the source and keeps only matching spans.
+/// start time. Streams the source and keeps only the spans of the first trace each id
+/// matches: memory holds the requested traces, not the store.
 ///
 /// # Errors
 ///
@@ -238,38 +253,39 @@ pub(crate) fn collect_traces(
 ) -> Result<Vec<(String, Vec<SpanRecord>)>, CliError> {
     let full: Vec<String> = ids.iter().filter(|id| id.len() == 32).cloned().collect();
     let server_filter = (full.len() == ids.len()).then_some(full.as_slice());
-    let mut matches: Vec<BTreeMap<String, Vec<SpanRecord>>> = vec![BTreeMap::new(); ids.len()];
+    let mut found: Vec<Found> = ids.iter().map(|_| Found::default()).collect();
+    // Distinct ids for the "not found" message, up to MAX_COUNTED.
     let mut seen: HashSet<u128> = HashSet::new();
     let stats = source.scan(server_filter, &mut |span| {
-        if let Ok(n) = u128::from_str_radix(&span.trace_id, 16) {
-            seen.insert(n);
-        }
-        let hits: Vec<usize> = ids
-            .iter()
-            .enumerate()
-            .filter(|(_, id)| span.trace_id.starts_with(id.as_str()))
-            .map(|(i, _)| i)
-            .collect();
-        if let Some((&last, rest)) = hits.split_last() {
-            for &i in rest {
-                matches[i]
-                    .entry(span.trace_id.clone())
-                    .or_default()
-                    .push(span.clone());
+        if seen.len() < MAX_COUNTED {
+            if let Ok(n) = u128::from_str_radix(&span.trace_id, 16) {
+                seen.insert(n);
             }
-            matches[last]
-                .entry(span.trace_id.clone())
-                .or_default()
-                .push(span);
+        }
+        for (id, found) in ids.iter().zip(found.iter_mut()) {
+            if !span.trace_id.starts_with(id.as_str()) {
+                continue;
+            }
+            match &mut found.first {
+                None => found.first = Some((span.trace_id.clone(), vec![span.clone()])),
+                Some((first, spans)) if *first == span.trace_id => spans.push(span.clone()),
+                Some(_) => {
+                    if found.others.len() < MAX_OTHERS && !found.others.contains(&span.trace_id) {
+                        found.others.push(span.trace_id.clone());
+                    }
+                }
+            }
         }
     })?;
     stats.warn();
     let mut out: Vec<(String, Vec<SpanRecord>)> = Vec::new();
-    for (id, found) in ids.iter().zip(matches) {
-        let mut found = found.into_iter();
-        let Some((trace_id, mut spans)) = found.next() else {
+    for (id, found) in ids.iter().zip(found) {
+        let Some((trace_id, mut spans)) = found.first else {
             let scanned = match (source, server_filter) {
                 (Source::Phoenix(_), Some(_)) => String::new(),
+                _ if seen.len() >= MAX_COUNTED => {
+                    format!(" (over {MAX_COUNTED} traces scanned)")
+                }
                 _ => format!(" ({} traces scanned)", seen.len()),
             };
             return Err(CliError::failed(format!(
@@ -278,11 +294,19 @@ pub(crate) fn collect_traces(
                 source.command_args()
             )));
         };
-        let others: Vec<String> = found.map(|(other, _)| other).collect();
-        if !others.is_empty() {
+        if !found.others.is_empty() {
+            let mut all = found.others;
+            all.push(trace_id);
+            all.sort();
+            let last = all.pop().unwrap_or_default();
             return Err(CliError::usage(format!(
-                "trace id prefix {id} is ambiguous: it matches {trace_id} and {}; give more digits",
-                others.join(", ")
+                "trace id prefix {id} is ambiguous: it matches {} and {last}{}; give more digits",
+                all.join(", "),
+                if all.len() + 1 > MAX_OTHERS {
+                    " (and maybe more)"
+                } else {
+                    ""
+                },
             )));
         }
         if out.iter().any(|(known, _)| *known == trace_id) {

@@ -156,6 +156,23 @@ pub(crate) fn trace_spans(i: u64) -> Vec<SpanData> {
     vec![retrieval, chat, tool, root]
 }
 
+/// Trace `i` of a lean store, for memory tests where parsing time matters: a `chat <model>`
+/// span then its root, named `GET /orders/<i>` (a unique name per trace, the string
+/// interner's worst case).
+pub(crate) fn lean_trace_spans(i: u64) -> Vec<SpanData> {
+    let model = MODELS[(i / 3 % 3) as usize];
+    let (input, output) = tokens(i);
+    let mut chat = span(i, 2, 1, format!("chat {model}"), 1, 700);
+    chat.attributes.extend([
+        KeyValue::new("gen_ai.operation.name", "chat"),
+        KeyValue::new("gen_ai.request.model", model),
+        KeyValue::new("gen_ai.usage.input_tokens", input),
+        KeyValue::new("gen_ai.usage.output_tokens", output),
+    ]);
+    let root = span(i, 1, 0, format!("GET /orders/{i}"), 0, 800);
+    vec![chat, root]
+}
+
 /// Writes `traces` traces to `dir` as OTLP/JSON Lines, `per_line` traces per line (one
 /// export batch), starting a new file every `per_file` lines. Returns the bytes written.
 pub(crate) fn write_store(
@@ -163,6 +180,17 @@ pub(crate) fn write_store(
     traces: u64,
     per_line: u64,
     per_file: u64,
+) -> io::Result<u64> {
+    write_store_with(dir, traces, per_line, per_file, trace_spans)
+}
+
+/// [`write_store`] with `spans(i)` as trace `i`.
+pub(crate) fn write_store_with(
+    dir: &Path,
+    traces: u64,
+    per_line: u64,
+    per_file: u64,
+    spans: fn(u64) -> Vec<SpanData>,
 ) -> io::Result<u64> {
     std::fs::create_dir_all(dir)?;
     let resource = Resource::builder_empty()
@@ -187,7 +215,7 @@ pub(crate) fn write_store(
             lines_in_file = 0;
         }
         let end = (i + per_line).min(traces);
-        let batch: Vec<SpanData> = (i..end).flat_map(trace_spans).collect();
+        let batch: Vec<SpanData> = (i..end).flat_map(spans).collect();
         let line = encode_request(&resource, &batch);
         if let Some(f) = file.as_mut() {
             f.write_all(line.as_bytes())?;
@@ -201,4 +229,14 @@ pub(crate) fn write_store(
         f.flush()?;
     }
     Ok(bytes)
+}
+
+/// Writes `spans` as one OTLP/JSON line to the file `path`.
+pub(crate) fn write_line(path: &Path, spans: &[SpanData]) -> io::Result<()> {
+    let resource = Resource::builder_empty()
+        .with_service_name("support-api")
+        .build();
+    let mut line = encode_request(&resource, spans);
+    line.push('\n');
+    std::fs::write(path, line)
 }

@@ -1,5 +1,6 @@
-//! `list` over a 5,000-trace store (20,000 spans). The 100,000-trace measurement is a
-//! documented command (`cli/examples/gen_store.rs`), not part of the test suite.
+//! `list` over a 5,000-trace store (20,000 spans), and its peak memory on a 5,000- and a
+//! 50,000-trace store (the same). The 100,000-trace measurement is a documented command
+//! (`cli/examples/gen_store.rs`, figures in `cli/README.md`), not part of the test suite.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,13 @@ fn list_streams_a_5k_trace_store() {
     let store = dir.path().join("store");
     // 25 traces (100 spans) per line, 40 lines per file: 5 files.
     gen::write_store(&store, TRACES, 25, 40).expect("write store");
+    // A span of trace 0 written long after the trace (in a file that sorts last).
+    let late = gen::trace_spans(0).remove(0);
+    gen::write_line(
+        &store.join("traces-20260603T180000Z-1-000000.jsonl"),
+        &[late],
+    )
+    .expect("late span");
     let store_arg = store.to_str().expect("utf-8 path");
 
     let started = Instant::now();
@@ -27,6 +35,14 @@ fn list_streams_a_5k_trace_store() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr.contains(
+            "note: 1 span arrived after its trace was summarized (more than 4096 completed \
+             traces later) and was left out of the trace's row"
+        ),
+        "{}",
+        run.stderr
+    );
     // Newest first: the last trace written.
     let newest = format!("{:032x}", gen::trace_id(TRACES - 1));
     assert!(
@@ -36,6 +52,19 @@ fn list_streams_a_5k_trace_store() {
     // Generous bound for an unoptimised build on a shared 2-core machine.
     assert!(elapsed < Duration::from_secs(30), "list took {elapsed:?}");
     eprintln!("list over {TRACES} traces: {elapsed:?} (debug build)");
+
+    // --limit 0: every trace once (trace 0's late span does not start a second row), in
+    // store order.
+    let all = json_lines(cli(&["list", store_arg, "--limit", "0", "--json"]).ok());
+    let ids: Vec<String> = all
+        .iter()
+        .map(|r| r["trace_id"].as_str().expect("id").to_owned())
+        .collect();
+    let written: Vec<String> = (0..TRACES)
+        .map(|i| format!("{:032x}", gen::trace_id(i)))
+        .collect();
+    assert_eq!(ids, written);
+    assert_eq!(all[0]["spans"], 4, "the late span is left out");
 
     // Every trace is counted and aggregated exactly.
     let rows = json_lines(cli(&["list", store_arg, "--errors", "--limit", "0", "--json"]).ok());
@@ -66,4 +95,99 @@ fn list_streams_a_5k_trace_store() {
         })
         .count();
     assert_eq!(by_tenant.len(), expected);
+}
+
+/// Peak resident set size, in bytes, of `genai-otel args…` (output discarded), from the
+/// kernel's accounting of that one child (`wait4`), so it is exact and not polluted by other
+/// tests' children.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+fn peak_rss(args: &[&str]) -> u64 {
+    use std::process::{Command, Stdio};
+    // Reaped by `wait4` below, which also returns its resource usage.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(env!("CARGO_BIN_EXE_genai-otel"))
+        .args(args)
+        .env_remove("GENAI_OTEL_STORE_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run genai-otel");
+    let pid = libc::pid_t::try_from(child.id()).expect("pid fits pid_t");
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data, for which all zeros is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our unwaited child; `status` and `usage` are valid for writes.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "genai-otel {args:?} failed: status {status}"
+    );
+    let max = u64::try_from(usage.ru_maxrss).expect("non-negative");
+    // Linux reports kilobytes, macOS bytes.
+    if cfg!(target_os = "macos") {
+        max
+    } else {
+        max * 1024
+    }
+}
+
+/// `list` holds only open traces and the rows it prints: a store ten times larger needs no
+/// more memory, with the default limit and with `--limit 0` (rows printed as they complete).
+/// Every root has a unique name, so the string interner is tested too.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+#[test]
+fn list_memory_does_not_grow_with_the_store() {
+    const SMALL: u64 = 5_000;
+    const BIG: u64 = 50_000;
+    const MIB: u64 = 1024 * 1024;
+    let dir = TempDir::new("flat");
+    let small = dir.path().join("small");
+    let big = dir.path().join("big");
+    // 250 traces per line, 20 lines per file.
+    gen::write_store_with(&small, SMALL, 250, 20, gen::lean_trace_spans).expect("small store");
+    gen::write_store_with(&big, BIG, 250, 20, gen::lean_trace_spans).expect("big store");
+    let small = small.to_str().expect("utf-8 path");
+    let big = big.to_str().expect("utf-8 path");
+
+    for extra in [&[][..], &["--limit", "0", "--json"]] {
+        let run = |store: &str| {
+            let mut all = vec!["list", store];
+            all.extend_from_slice(extra);
+            peak_rss(&all)
+        };
+        let (small_rss, big_rss) = (run(small), run(big));
+        eprintln!(
+            "list {extra:?}: peak RSS {:.1} MiB for {SMALL} traces, {:.1} MiB for {BIG}",
+            small_rss as f64 / MIB as f64,
+            big_rss as f64 / MIB as f64
+        );
+        // The scan needs the same memory however many traces there are; allow 2 MiB of
+        // allocator noise. Holding 200 bytes per trace would add 9 MiB.
+        assert!(
+            big_rss <= small_rss + 2 * MIB,
+            "list {extra:?}: {big_rss} bytes for {BIG} traces vs {small_rss} for {SMALL}"
+        );
+    }
+
+    // The rows are still right: every trace once, exact tokens.
+    let rows = json_lines(cli(&["list", big, "--limit", "0", "--json"]).ok());
+    assert_eq!(rows.len() as u64, BIG);
+    let ids: std::collections::HashSet<&str> =
+        rows.iter().filter_map(|r| r["trace_id"].as_str()).collect();
+    assert_eq!(ids.len() as u64, BIG, "no trace listed twice");
+    let row = &rows[1234];
+    let i: u64 = row["root"].as_str().expect("root")["GET /orders/".len()..]
+        .parse()
+        .expect("trace number");
+    assert_eq!(
+        row["trace_id"],
+        format!("{:032x}", gen::trace_id(i)).as_str()
+    );
+    let (input, output) = gen::tokens(i);
+    assert_eq!(
+        (row["input_tokens"].clone(), row["output_tokens"].clone()),
+        (input.into(), output.into())
+    );
+    assert_eq!(row["spans"], 2);
 }

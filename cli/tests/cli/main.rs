@@ -3,7 +3,8 @@
 //! * `store`: stores written by the library itself (list, show, filters, errors).
 //! * `golden`: `export-trace` on the support_agent trace against a golden YAML file, and the
 //!   evaluator on the export.
-//! * `large`: `list` over a 5,000-trace store.
+//! * `large`: `list` over a 5,000-trace store, and its peak memory (flat from 5,000 to
+//!   50,000 traces).
 //! * `python`: OTLP/JSON written by the Python OpenTelemetry SDK's file exporter, and the
 //!   YAML export read by PyYAML.
 //! * `phoenix`: traces sent over OTLP to a real Arize Phoenix, read back with `--phoenix`.
