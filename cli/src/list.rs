@@ -24,7 +24,8 @@ root span (and a few thousand traces after it) has been read, and only the --lim
 rows are kept. With --limit 0 every matching trace is printed as soon as it is complete, in \
 store order (the order traces finished, roughly oldest first) rather than newest first; sort \
 with `--json | jq -s 'sort_by(-.start_unix_nanos)[]'`. A span written long after the rest of \
-its trace (more than 4,096 completed traces later) is left out of the trace's row, with a note.",
+its trace (more than 4,096 completed traces later) is left out of the trace's row, with a \
+note; one written about 20,000 traces later or more is listed as a row of its own.",
     after_help = "Examples:\n  \
 genai-otel list                                 the default store, 50 newest traces\n  \
 genai-otel list --errors --since 2h             traces with an error in the last two hours\n  \

@@ -225,8 +225,9 @@ pub(crate) fn split_source(
     Ok((source, ids))
 }
 
-/// Distinct trace ids counted for "N traces scanned" before the count gives up (about 2 MB).
-const MAX_COUNTED: usize = 100_000;
+/// Distinct trace ids counted for "N traces scanned" before the count gives up (a few
+/// hundred KB); past it the message gives the number of spans.
+const MAX_COUNTED: usize = 10_000;
 
 /// Other trace ids named when a prefix is ambiguous.
 const MAX_OTHERS: usize = 3;
@@ -283,9 +284,10 @@ pub(crate) fn collect_traces(
         let Some((trace_id, mut spans)) = found.first else {
             let scanned = match (source, server_filter) {
                 (Source::Phoenix(_), Some(_)) => String::new(),
-                _ if seen.len() >= MAX_COUNTED => {
-                    format!(" (over {MAX_COUNTED} traces scanned)")
-                }
+                _ if seen.len() >= MAX_COUNTED => format!(
+                    " (more than {MAX_COUNTED} traces, {} spans scanned)",
+                    stats.spans
+                ),
                 _ => format!(" ({} traces scanned)", seen.len()),
             };
             return Err(CliError::failed(format!(

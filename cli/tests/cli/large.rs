@@ -132,9 +132,10 @@ fn peak_rss(args: &[&str]) -> u64 {
     }
 }
 
-/// `list` holds only open traces and the rows it prints: a store ten times larger needs no
-/// more memory, with the default limit and with `--limit 0` (rows printed as they complete).
-/// Every root has a unique name, so the string interner is tested too.
+/// `list` holds only open traces and the rows it prints, `show` only the requested trace: a
+/// store ten times larger needs no more memory, for `list` with the default limit and with
+/// `--limit 0` (rows printed as they complete), and for `show`. Every root has a unique
+/// name, so the string interner is tested too.
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 #[test]
 fn list_memory_does_not_grow_with_the_store() {
@@ -150,15 +151,21 @@ fn list_memory_does_not_grow_with_the_store() {
     let small = small.to_str().expect("utf-8 path");
     let big = big.to_str().expect("utf-8 path");
 
-    for extra in [&[][..], &["--limit", "0", "--json"]] {
+    let first = format!("{:032x}", gen::trace_id(0));
+    let commands: [(&str, &[&str]); 3] = [
+        ("list", &[]),
+        ("list", &["--limit", "0", "--json"]),
+        ("show", &[&first[..12]]),
+    ];
+    for (command, extra) in commands {
         let run = |store: &str| {
-            let mut all = vec!["list", store];
-            all.extend_from_slice(extra);
-            peak_rss(&all)
+            let mut args = vec![command, store];
+            args.extend_from_slice(extra);
+            peak_rss(&args)
         };
         let (small_rss, big_rss) = (run(small), run(big));
         eprintln!(
-            "list {extra:?}: peak RSS {:.1} MiB for {SMALL} traces, {:.1} MiB for {BIG}",
+            "{command} {extra:?}: peak RSS {:.1} MiB for {SMALL} traces, {:.1} MiB for {BIG}",
             small_rss as f64 / MIB as f64,
             big_rss as f64 / MIB as f64
         );
@@ -166,9 +173,19 @@ fn list_memory_does_not_grow_with_the_store() {
         // allocator noise. Holding 200 bytes per trace would add 9 MiB.
         assert!(
             big_rss <= small_rss + 2 * MIB,
-            "list {extra:?}: {big_rss} bytes for {BIG} traces vs {small_rss} for {SMALL}"
+            "{command} {extra:?}: {big_rss} bytes for {BIG} traces vs {small_rss} for {SMALL}"
         );
     }
+    // `show` stops counting distinct traces for its "not found" message.
+    let missing = cli(&["show", big, "ffffffffffff"]);
+    assert!(
+        missing.stderr.contains(&format!(
+            "(more than 10000 traces, {} spans scanned)",
+            2 * BIG
+        )),
+        "{}",
+        missing.stderr
+    );
 
     // The rows are still right: every trace once, exact tokens.
     let rows = json_lines(cli(&["list", big, "--limit", "0", "--json"]).ok());
