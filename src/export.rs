@@ -134,7 +134,9 @@ pub(crate) struct PipelineExporter {
 
 impl SpanExporter for PipelineExporter {
     async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
-        if let Some(redactor) = &self.redactor {
+        // With no target (`ExporterKind::None` and no collector) nothing leaves the
+        // process: there is nothing to redact for.
+        if let Some(redactor) = self.redactor.as_ref().filter(|_| !self.targets.is_empty()) {
             for span in &mut batch {
                 redactor.redact_span(span);
             }
