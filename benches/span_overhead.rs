@@ -198,17 +198,28 @@ fn ladder(c: &mut Criterion) {
         b.iter(|| traced_call(black_box(&messages)))
     });
 
+    // Each row gets a fresh pipeline: a row must not inherit the batch queue, the export
+    // thread's backlog or the allocator state the previous row left behind.
     {
-        let guard = pipeline(ContentCapture::off(), Sampling::disabled());
+        let _guard = pipeline(ContentCapture::off(), Sampling::disabled());
         group.bench_function("handwritten_tracing_otel", |b| {
             b.iter(|| tracing_call(black_box(&messages)))
         });
+    }
+    {
+        let _guard = pipeline(ContentCapture::off(), Sampling::disabled());
         group.bench_function("manual_api/content_off", |b| {
             b.iter(|| manual_call(black_box(&messages)))
         });
+    }
+    {
+        let _guard = pipeline(ContentCapture::off(), Sampling::disabled());
         group.bench_function("traced_llm/content_off", |b| {
             b.iter(|| traced_call(black_box(&messages)))
         });
+    }
+    {
+        let guard = pipeline(ContentCapture::off(), Sampling::disabled());
         let tracer = {
             use genai_otel::opentelemetry::trace::TracerProvider as _;
             guard.tracer_provider().expect("running").tracer("bench")
@@ -216,7 +227,6 @@ fn ladder(c: &mut Criterion) {
         group.bench_function("raw_otel_api", |b| {
             b.iter(|| raw_otel_call(&tracer, black_box(&messages)))
         });
-        drop(guard);
     }
     {
         let guard = pipeline(ContentCapture::on(), Sampling::disabled());
