@@ -357,9 +357,14 @@ const SECRET_ENDINGS: &[[u8; 2]] = &[
 /// (lowercased, separators skipped) end a secret-bearing name. Most words
 /// before a `:` in prose (`Note:`, `10:30`) fail here.
 fn has_secret_ending(ident: &[u8]) -> bool {
+    ends_secret(ident.iter().rev().copied())
+}
+
+/// [`has_secret_ending`] over a name's bytes given last to first.
+fn ends_secret(reversed: impl Iterator<Item = u8>) -> bool {
     let mut last = [0u8; 2];
     let mut n = 0;
-    for &b in ident.iter().rev() {
+    for b in reversed {
         if matches!(b, b'_' | b'-' | b'.') {
             continue;
         }
@@ -381,6 +386,20 @@ fn is_ident(b: u8) -> bool {
 /// (`password = x`, `"api_key": "x"`, `export TOKEN=x`): skips blanks and one
 /// closing quote, then takes identifier bytes. Returns the key's range.
 pub(crate) fn key_before(bytes: &[u8], op: usize) -> Option<(usize, usize)> {
+    let end = key_end(bytes, op);
+    let mut i = end;
+    while i > 0 && end - i < MAX_KEY && prev(bytes, i).is_some_and(is_ident) {
+        i -= 1;
+    }
+    (i < end).then_some((i, end))
+}
+
+/// The longest key name [`key_before`] takes.
+const MAX_KEY: usize = 128;
+
+/// Where the key name before the operator at `op` ends: blanks and one closing quote
+/// skipped.
+fn key_end(bytes: &[u8], op: usize) -> usize {
     let mut i = op;
     while matches!(prev(bytes, i), Some(b' ' | b'\t')) {
         i -= 1;
@@ -388,42 +407,22 @@ pub(crate) fn key_before(bytes: &[u8], op: usize) -> Option<(usize, usize)> {
     if matches!(prev(bytes, i), Some(b'"' | b'\'')) {
         i -= 1;
     }
-    let end = i;
-    while i > 0 && end - i < 128 && prev(bytes, i).is_some_and(is_ident) {
-        i -= 1;
-    }
-    (i < end).then_some((i, end))
+    i
 }
 
 /// The test of [`has_secret_ending`] on the key [`key_before`] would find
 /// for the operator at `op`, without finding the key first: false whenever
 /// [`key_kind`] of that key is `None` for that reason (most `:` in prose).
 pub(crate) fn key_may_end_secret(bytes: &[u8], op: usize) -> bool {
-    let mut i = op;
-    while matches!(prev(bytes, i), Some(b' ' | b'\t')) {
-        i -= 1;
-    }
-    if matches!(prev(bytes, i), Some(b'"' | b'\'')) {
-        i -= 1;
-    }
-    let end = i;
-    let mut last = [0u8; 2];
-    let mut n = 0;
-    while i > 0 && end - i < 128 {
-        let Some(b) = prev(bytes, i).filter(|&b| is_ident(b)) else {
-            break;
-        };
-        i -= 1;
-        if matches!(b, b'_' | b'-' | b'.') {
-            continue;
-        }
-        n += 1;
-        last[2 - n] = b.to_ascii_lowercase();
-        if n == 2 {
-            return SECRET_ENDINGS.contains(&last);
-        }
-    }
-    false
+    let end = key_end(bytes, op);
+    let key = bytes.get(..end).unwrap_or_default();
+    ends_secret(
+        key.iter()
+            .rev()
+            .take(MAX_KEY)
+            .copied()
+            .take_while(|&b| is_ident(b)),
+    )
 }
 
 /// True if `s` is a token this crate writes (`[email]`, `[email:3f9a1c2b]`,
