@@ -3,7 +3,7 @@
 use opentelemetry::{KeyValue, Value};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{deref_to_handle, non_empty, CodeFunction, SpanHandle, SpanName};
+use super::{deref_to_handle, non_empty, CodeFunction, SpanHandle};
 use crate::semconv::{self, operation};
 
 /// Builder of an [`AgentSpan`].
@@ -142,15 +142,17 @@ impl AgentSpanBuilder {
     pub fn start(self) -> AgentSpan {
         let workflow = self.operation == operation::INVOKE_WORKFLOW;
         let name = non_empty(&self.name);
+        // Written only when a subscriber records the span (the field values are evaluated then).
+        let (mut name_buf, mut function_buf) = (super::NameBuf::new(), String::new());
         let span = tracing::info_span!(
             target: "genai_otel",
             "gen_ai.invocation",
-            otel.name = %SpanName(self.operation, &self.name),
+            otel.name = super::span_name(self.operation, &self.name, &mut name_buf),
             otel.kind = "internal",
             gen_ai.operation.name = self.operation,
             gen_ai.agent.name = name.filter(|_| !workflow),
             gen_ai.workflow.name = name.filter(|_| workflow),
-            code.function.name = self.code_function.map(display),
+            code.function.name = self.code_function.map(|f| f.as_str(&mut function_buf)),
         );
         if !span.is_disabled() {
             for kv in self.attributes {

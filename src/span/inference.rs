@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use tracing::field::{Empty, Field};
 
-use super::{deref_to_handle, non_empty, CodeFunction, SpanHandle, SpanName};
+use super::{deref_to_handle, non_empty, CodeFunction, SpanHandle};
 use crate::content::{self, ContentKind};
 use crate::semconv::{self, operation};
 
@@ -371,15 +371,17 @@ impl InferenceSpanBuilder<'_> {
     /// # drop(span);
     /// ```
     pub fn start(self) -> InferenceSpan {
+        // Written only when a subscriber records the span (the field values are evaluated then).
+        let (mut name_buf, mut function_buf) = (super::NameBuf::new(), String::new());
         let span = tracing::info_span!(
             target: "genai_otel",
             "gen_ai.inference",
-            otel.name = %SpanName(self.operation, &self.model),
+            otel.name = super::span_name(self.operation, &self.model, &mut name_buf),
             otel.kind = "client",
             gen_ai.operation.name = self.operation,
             gen_ai.provider.name = &*self.provider,
             gen_ai.request.model = non_empty(&self.model),
-            code.function.name = self.code_function.map(display),
+            code.function.name = self.code_function.map(|f| f.as_str(&mut function_buf)),
             gen_ai.usage.input_tokens = Empty,
             gen_ai.usage.output_tokens = Empty,
             gen_ai.usage.cache_read.input_tokens = Empty,

@@ -355,6 +355,24 @@ impl CodeFunction {
     }
 }
 
+impl CodeFunction {
+    /// The name as a string: the path itself, or `Type::method` written into `buf` (one
+    /// allocation of the exact size). Recorded as a string field, which tracing-opentelemetry
+    /// copies without going through the formatting machinery.
+    pub(crate) fn as_str(self, buf: &mut String) -> &str {
+        match self.ty {
+            None => self.name,
+            Some(ty) => {
+                buf.reserve_exact(ty.len() + 2 + self.name.len());
+                buf.push_str(ty);
+                buf.push_str("::");
+                buf.push_str(self.name);
+                buf
+            }
+        }
+    }
+}
+
 impl fmt::Display for CodeFunction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(ty) = self.ty {
@@ -365,19 +383,49 @@ impl fmt::Display for CodeFunction {
     }
 }
 
-/// A span name `{operation} {target}` (or just the operation when the target is empty),
-/// formatted only when a subscriber records it.
-pub(crate) struct SpanName<'a>(pub(crate) &'static str, pub(crate) &'a str);
+/// Room for a span name built on the stack: names that fit (nearly all: `chat gpt-4.1-mini`,
+/// `execute_tool create_refund`) cost no allocation before tracing-opentelemetry copies them.
+const NAME_ON_STACK: usize = 96;
 
-impl fmt::Display for SpanName<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)?;
-        if !self.1.is_empty() {
-            f.write_str(" ")?;
-            f.write_str(self.1)?;
+/// The scratch space [`span_name`] writes a name into.
+pub(crate) struct NameBuf {
+    stack: [u8; NAME_ON_STACK],
+    heap: String,
+}
+
+impl NameBuf {
+    pub(crate) fn new() -> Self {
+        Self {
+            stack: [0; NAME_ON_STACK],
+            heap: String::new(),
         }
-        Ok(())
     }
+}
+
+/// A span name `{operation} {target}` (or just the operation when the target is empty),
+/// written into `buf`. Called inside `info_span!`'s field list, so it runs only when a
+/// subscriber records the span.
+pub(crate) fn span_name<'a>(
+    operation: &'static str,
+    target: &str,
+    buf: &'a mut NameBuf,
+) -> &'a str {
+    if target.is_empty() {
+        return operation;
+    }
+    let len = operation.len() + 1 + target.len();
+    if len <= NAME_ON_STACK {
+        buf.stack[..operation.len()].copy_from_slice(operation.as_bytes());
+        buf.stack[operation.len()] = b' ';
+        buf.stack[operation.len() + 1..len].copy_from_slice(target.as_bytes());
+        // Two `str`s joined by an ASCII space are UTF-8: this cannot fail.
+        return std::str::from_utf8(&buf.stack[..len]).unwrap_or(operation);
+    }
+    buf.heap.reserve_exact(len);
+    buf.heap.push_str(operation);
+    buf.heap.push(' ');
+    buf.heap.push_str(target);
+    &buf.heap
 }
 
 /// A non-empty string, for an optional span field.
@@ -539,5 +587,49 @@ mod tests {
         assert_eq!(super::short_type_name::<serde_json::Error>(), "Error");
         assert_eq!(super::short_type_name::<Vec<u8>>(), "Vec");
         assert_eq!(super::short_type_name::<str>(), "str");
+    }
+
+    #[test]
+    fn span_names_on_the_stack_and_on_the_heap() {
+        let mut buf = super::NameBuf::new();
+        assert_eq!(super::span_name("chat", "", &mut buf), "chat");
+        let mut buf = super::NameBuf::new();
+        assert_eq!(
+            super::span_name("chat", "gpt-4.1-mini", &mut buf),
+            "chat gpt-4.1-mini"
+        );
+        assert!(buf.heap.capacity() == 0, "a short name stays on the stack");
+        let model = "m".repeat(super::NAME_ON_STACK - 5);
+        let mut buf = super::NameBuf::new();
+        assert_eq!(
+            super::span_name("chat", &model, &mut buf),
+            format!("chat {model}")
+        );
+        assert!(
+            buf.heap.capacity() == 0,
+            "a name of exactly the stack size fits"
+        );
+        let model = "é".repeat(super::NAME_ON_STACK);
+        let mut buf = super::NameBuf::new();
+        assert_eq!(
+            super::span_name("execute_tool", &model, &mut buf),
+            format!("execute_tool {model}")
+        );
+    }
+
+    #[test]
+    fn code_function_names_as_strings() {
+        struct Client<T>(T);
+        let _ = Client(1).0;
+        let mut buf = String::new();
+        assert_eq!(
+            super::CodeFunction::path("app::plan").as_str(&mut buf),
+            "app::plan"
+        );
+        assert!(buf.is_empty());
+        let method = super::CodeFunction::method::<Client<u8>>("chat");
+        let name = method.as_str(&mut buf).to_string();
+        assert!(name.ends_with("::Client::chat"), "{name}");
+        assert_eq!(name, method.to_string());
     }
 }

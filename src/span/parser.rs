@@ -61,14 +61,16 @@ impl ParserSpanBuilder {
     /// # drop(parser);
     /// ```
     pub fn start(self) -> ParserSpan {
+        // Written only when a subscriber records the span (the field values are evaluated then).
+        let (mut name_buf, mut function_buf) = (super::NameBuf::new(), String::new());
         let span = tracing::info_span!(
             target: "genai_otel",
             "genai_otel.parse_output",
-            otel.name = %super::SpanName("parse_output", &self.schema),
+            otel.name = super::span_name("parse_output", &self.schema, &mut name_buf),
             otel.kind = "internal",
             genai_otel.span.type = "parse_output",
             genai_otel.parser.schema = non_empty(&self.schema),
-            code.function.name = self.code_function.map(display),
+            code.function.name = self.code_function.map(|f| f.as_str(&mut function_buf)),
         );
         ParserSpan {
             handle: SpanHandle::new(span),

@@ -3,7 +3,7 @@
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{deref_to_handle, non_empty, CodeFunction, SpanHandle, SpanName};
+use super::{deref_to_handle, non_empty, CodeFunction, SpanHandle};
 use crate::content::{self, ContentKind};
 use crate::message::RetrievedDocument;
 use crate::semconv::{self, operation};
@@ -91,14 +91,16 @@ impl RetrievalSpanBuilder {
     /// # drop(s);
     /// ```
     pub fn start(self) -> RetrievalSpan {
+        // Written only when a subscriber records the span (the field values are evaluated then).
+        let (mut name_buf, mut function_buf) = (super::NameBuf::new(), String::new());
         let span = tracing::info_span!(
             target: "genai_otel",
             "gen_ai.retrieval",
-            otel.name = %SpanName(operation::RETRIEVAL, &self.data_source),
+            otel.name = super::span_name(operation::RETRIEVAL, &self.data_source, &mut name_buf),
             otel.kind = "client",
             gen_ai.operation.name = operation::RETRIEVAL,
             gen_ai.data_source.id = non_empty(&self.data_source),
-            code.function.name = self.code_function.map(display),
+            code.function.name = self.code_function.map(|f| f.as_str(&mut function_buf)),
         );
         if !span.is_disabled() {
             for kv in self.attributes {

@@ -3,7 +3,7 @@
 use opentelemetry::{KeyValue, Value};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{deref_to_handle, CodeFunction, SpanHandle, SpanName};
+use super::{deref_to_handle, CodeFunction, SpanHandle};
 use crate::content::{self, ContentKind};
 use crate::semconv::{self, operation};
 
@@ -89,15 +89,17 @@ impl ToolSpanBuilder {
     /// # drop(s);
     /// ```
     pub fn start(self) -> ToolSpan {
+        // Written only when a subscriber records the span (the field values are evaluated then).
+        let (mut name_buf, mut function_buf) = (super::NameBuf::new(), String::new());
         let span = tracing::info_span!(
             target: "genai_otel",
             "gen_ai.execute_tool",
-            otel.name = %SpanName(operation::EXECUTE_TOOL, &self.name),
+            otel.name = super::span_name(operation::EXECUTE_TOOL, &self.name, &mut name_buf),
             otel.kind = "internal",
             gen_ai.operation.name = operation::EXECUTE_TOOL,
             gen_ai.tool.name = &*self.name,
             gen_ai.tool.type = self.tool_type,
-            code.function.name = self.code_function.map(display),
+            code.function.name = self.code_function.map(|f| f.as_str(&mut function_buf)),
         );
         if !span.is_disabled() {
             for kv in self.attributes {
