@@ -15,11 +15,27 @@
 //!
 //! Steps 3–7 run with the pipeline installed by `init_scoped` (exporter `None`).
 //!
+//! The whole bench runs on one CPU (Linux; `SPAN_OVERHEAD_UNPINNED=1` turns that off): the
+//! batch processor's export thread shares the core with the calls, so a row's time is the
+//! whole CPU cost of a call — the span's export and free included — and not a race between
+//! two cores. Unpinned, the same row moves by up to 1.5x between runs.
+//!
+//! Then the target check, `span_overhead_paired`: the hand-written span and `#[traced_llm]`
+//! (content off) measured *interleaved* on one pipeline — chunks of 100 calls of one, then
+//! 100 of the other, only the row's own chunks timed. Measured one after the other (the
+//! ladder), the two rows do not see the same pipeline: the batch processor's export thread
+//! wakes every 512 spans, frees every exported span on the other core, and where those
+//! wakeups and frees fall moves a row by up to 1.5x from one run to the next. Interleaved,
+//! both rows run under the same export load, the same allocator state and the same machine
+//! noise, so their ratio holds from run to run; the ladder rows stay for the absolute
+//! figures.
+//!
 //! ```text
 //! cargo bench --bench span_overhead -- --warm-up-time 1 --measurement-time 3
 //! ```
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use genai_otel::{
@@ -251,8 +267,87 @@ fn ladder(c: &mut Criterion) {
     group.finish();
 }
 
+/// Calls of each function per chunk in the paired rows: not a divisor of the batch size (512),
+/// so the export wakeups fall on both functions' chunks alike.
+const CHUNK: u64 = 100;
+
+/// `iters` calls of `timed`, interleaved chunk by chunk with as many calls of `other`; only
+/// `timed`'s chunks are timed.
+fn paired(
+    iters: u64,
+    timed: fn(&[Message]) -> Reply,
+    other: fn(&[Message]) -> Reply,
+    messages: &[Message],
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut done = 0;
+    while done < iters {
+        let n = CHUNK.min(iters - done);
+        for _ in 0..n {
+            black_box(other(black_box(messages)));
+        }
+        let started = Instant::now();
+        for _ in 0..n {
+            black_box(timed(black_box(messages)));
+        }
+        total += started.elapsed();
+        done += n;
+    }
+    total
+}
+
+/// The target check: hand-written span against `#[traced_llm]`, interleaved (module docs).
+fn paired_rows(c: &mut Criterion) {
+    let messages = vec![
+        Message::system("You are a support agent for an online shop. Be brief."),
+        Message::user("My blender arrived broken, order ord_55120. Can I get a refund?"),
+    ];
+    let mut group = c.benchmark_group("span_overhead_paired");
+    {
+        let _guard = pipeline(ContentCapture::off(), Sampling::disabled());
+        group.bench_function("handwritten_tracing_otel", |b| {
+            b.iter_custom(|iters| paired(iters, tracing_call, traced_call, &messages))
+        });
+    }
+    {
+        let _guard = pipeline(ContentCapture::off(), Sampling::disabled());
+        group.bench_function("traced_llm/content_off", |b| {
+            b.iter_custom(|iters| paired(iters, traced_call, tracing_call, &messages))
+        });
+    }
+    group.finish();
+}
+
+/// Pins this thread, and so every thread it starts later (the export threads), to the CPU it
+/// runs on. Returns that CPU.
+#[cfg(target_os = "linux")]
+fn pin_to_one_cpu() -> Option<usize> {
+    if std::env::var_os("SPAN_OVERHEAD_UNPINNED").is_some() {
+        return None;
+    }
+    // SAFETY: plain libc calls on a zero-initialised `cpu_set_t` (a bit array, for which all
+    // zeroes is the empty set) that lives across the calls.
+    unsafe {
+        let cpu = usize::try_from(libc::sched_getcpu()).ok()?;
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        (libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0)
+            .then_some(cpu)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pin_to_one_cpu() -> Option<usize> {
+    None
+}
+
 fn main() {
+    match pin_to_one_cpu() {
+        Some(cpu) => println!("span_overhead: every thread pinned to CPU {cpu}"),
+        None => println!("span_overhead: not pinned (rows vary more between runs)"),
+    }
     let mut criterion = Criterion::default().configure_from_args();
     ladder(&mut criterion);
+    paired_rows(&mut criterion);
     criterion.final_summary();
 }
