@@ -14,7 +14,6 @@ use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracer
 use opentelemetry_sdk::Resource;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::Layer;
 
 use crate::config::{Config, ExporterKind, OtlpProtocol, Resolved};
 use crate::console::ConsoleExporter;
@@ -265,14 +264,17 @@ fn build(config: Config) -> Result<(Pipeline, tracing::Dispatch), InitError> {
         .with_threads(false)
         .with_tracked_inactivity(false)
         .with_location(false)
-        .with_target(false)
-        .with_filter(filter);
+        .with_target(false);
     let runtime = Arc::new(Runtime {
         content,
         redactor,
         hash_key: user_hash_key,
     });
+    // The export-path filter is global, not a per-layer filter on the OTel layer: this
+    // subscriber has no other layer that would want those events, and a per-layer filter
+    // costs every span its bookkeeping on each callback (new, record, enter, exit, close).
     let subscriber = tracing_subscriber::registry()
+        .with(filter)
         .with(RuntimeLayer(runtime))
         .with(otel_layer);
     let dispatch = tracing::Dispatch::new(subscriber);

@@ -633,3 +633,31 @@ fn async_spans_nest_across_tokio_tasks() {
         assert_eq!(embeds[0].name, "embeddings text-embedding-3-small");
     }
 }
+
+/// Spans of the export path (hyper, h2, tonic, the SDK itself) are never traced — tracing
+/// them would export spans about exporting spans — and spans started inside them attach to
+/// the app's span around them.
+#[test]
+fn the_export_path_is_never_traced_and_its_children_attach_to_the_app_span() {
+    let (guard, spans) = install(ContentCapture::off());
+    tracing::info_span!("app_request").in_scope(|| {
+        let inside = || tracing::info_span!("inside_export_io").in_scope(|| {});
+        tracing::info_span!(target: "hyper::client::conn", "export_io").in_scope(inside);
+        tracing::info_span!(target: "h2::proto", "export_io").in_scope(inside);
+        tracing::info_span!(target: "tonic::transport", "export_io").in_scope(inside);
+        tracing::info_span!(target: "opentelemetry_sdk::trace", "export_io").in_scope(inside);
+    });
+    assert!(guard.force_flush());
+    let spans = spans.spans();
+    let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
+    assert!(!names.contains(&"export_io"), "{names:?}");
+    let app = get(&spans, "app_request");
+    let inside: Vec<&SpanData> = spans
+        .iter()
+        .filter(|s| s.name == "inside_export_io")
+        .collect();
+    assert_eq!(inside.len(), 4, "{names:?}");
+    for s in inside {
+        assert_eq!(s.parent_span_id, app.span_context.span_id());
+    }
+}
