@@ -303,8 +303,8 @@ impl InferenceSpan {
             response.usage(),
             response.response_id().unwrap_or(""),
             response.response_model().unwrap_or(""),
+            InferenceSpan::finish_reasons_value(response.finish_reasons()),
         );
-        self.record_finish_reasons(response.finish_reasons());
         self.capture(
             ContentKind::OutputMessages,
             semconv::GEN_AI_OUTPUT_MESSAGES,

@@ -1,10 +1,8 @@
 //! Model calls: `chat`, `text_completion`, `generate_content`, `embeddings`.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
 
 use opentelemetry::{Array, KeyValue, StringValue, Value};
-use tracing::field::{Empty, Field};
 
 use super::{deref_to_handle, non_empty, CodeFunction, SpanHandle};
 use crate::content::{self, ContentKind};
@@ -119,10 +117,6 @@ impl Usage {
             other.reasoning_output_tokens,
         );
     }
-}
-
-fn field_value<T: tracing::Value>(value: &Option<T>) -> Option<&dyn tracing::Value> {
-    value.as_ref().map(|v| v as &dyn tracing::Value)
 }
 
 fn int(v: u64) -> i64 {
@@ -382,13 +376,15 @@ impl InferenceSpanBuilder<'_> {
             gen_ai.provider.name = &*self.provider,
             gen_ai.request.model = non_empty(&self.model),
             code.function.name = self.code_function.map(|f| f.as_str(&mut function_buf)),
-            gen_ai.usage.input_tokens = Empty,
-            gen_ai.usage.output_tokens = Empty,
-            gen_ai.usage.cache_read.input_tokens = Empty,
-            gen_ai.usage.cache_write.input_tokens = Empty,
-            gen_ai.usage.reasoning.output_tokens = Empty,
-            gen_ai.response.id = Empty,
-            gen_ai.response.model = Empty,
+            // Set later, all at once, through the OpenTelemetry span (`set_attributes`).
+            // Declared so that tracing-opentelemetry sizes the span's attribute list for
+            // them: the response then costs no reallocation of that list.
+            gen_ai.usage.input_tokens = tracing::field::Empty,
+            gen_ai.usage.output_tokens = tracing::field::Empty,
+            gen_ai.usage.cache_read.input_tokens = tracing::field::Empty,
+            gen_ai.response.id = tracing::field::Empty,
+            gen_ai.response.model = tracing::field::Empty,
+            gen_ai.response.finish_reasons = tracing::field::Empty,
         );
         let handle = SpanHandle::new(span);
         if !self.attributes.is_empty() && !handle.span().is_disabled() {
@@ -407,41 +403,6 @@ impl InferenceSpanBuilder<'_> {
     pub(crate) fn code_function(mut self, function: CodeFunction) -> Self {
         self.code_function = Some(function);
         self
-    }
-}
-
-/// The response fields declared on every inference span, recorded together in one call.
-#[derive(Debug)]
-struct ResponseFields {
-    input_tokens: Field,
-    output_tokens: Field,
-    cache_read: Field,
-    cache_write: Field,
-    reasoning: Field,
-    response_id: Field,
-    response_model: Field,
-}
-
-impl ResponseFields {
-    /// The fields of `span` (an inference span), looked up once: every inference span comes
-    /// from the one callsite in [`InferenceSpanBuilder::start`].
-    fn of(span: &tracing::Span) -> Option<&'static ResponseFields> {
-        static FIELDS: OnceLock<Option<ResponseFields>> = OnceLock::new();
-        let meta = span.metadata()?;
-        let lookup = || {
-            let f = |name: &str| meta.fields().field(name);
-            Some(ResponseFields {
-                input_tokens: f(semconv::GEN_AI_USAGE_INPUT_TOKENS)?,
-                output_tokens: f(semconv::GEN_AI_USAGE_OUTPUT_TOKENS)?,
-                cache_read: f(semconv::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)?,
-                cache_write: f(semconv::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)?,
-                reasoning: f(semconv::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)?,
-                response_id: f(semconv::GEN_AI_RESPONSE_ID)?,
-                response_model: f(semconv::GEN_AI_RESPONSE_MODEL)?,
-            })
-        };
-        let fields = FIELDS.get_or_init(lookup).as_ref()?;
-        (fields.input_tokens.callsite() == meta.callsite()).then_some(fields)
     }
 }
 
@@ -631,47 +592,55 @@ impl InferenceSpan {
     /// chat.record_usage(genai_otel::Usage::new(100, 20));
     /// ```
     pub fn record_usage(&self, usage: Usage) {
-        self.record_response_fields(Some(usage), "", "");
+        self.record_response_fields(Some(usage), "", "", None);
     }
 
-    /// Records usage, response id and response model (each when present) in one call to
-    /// the subscriber: they are fields declared on the span.
+    /// Records usage, response id, response model and finish reasons (each when present)
+    /// in one call to the subscriber.
     pub(crate) fn record_response_fields(
         &self,
         usage: Option<Usage>,
         response_id: &str,
         response_model: &str,
+        finish_reasons: Option<Value>,
     ) {
-        let span = self.span();
-        let Some(f) = ResponseFields::of(span) else {
-            // Disabled span: nothing to record.
+        if self.span().is_disabled() {
             return;
-        };
-        let Some(meta) = span.metadata() else {
-            return;
-        };
-        let usage = usage.unwrap_or_default();
-        let ints = [
-            usage.input_tokens.map(int),
-            usage.output_tokens.map(int),
-            usage.cache_read_input_tokens.map(int),
-            usage.cache_write_input_tokens.map(int),
-            usage.reasoning_output_tokens.map(int),
-        ];
-        let id = non_empty(response_id);
-        let model = non_empty(response_model);
-        let values = [
-            (&f.input_tokens, field_value(&ints[0])),
-            (&f.output_tokens, field_value(&ints[1])),
-            (&f.cache_read, field_value(&ints[2])),
-            (&f.cache_write, field_value(&ints[3])),
-            (&f.reasoning, field_value(&ints[4])),
-            (&f.response_id, field_value(&id)),
-            (&f.response_model, field_value(&model)),
-        ];
-        if values.iter().any(|(_, v)| v.is_some()) {
-            span.record_all(&meta.fields().value_set(&values));
         }
+        let usage = usage.unwrap_or_default();
+        let count = |key: &'static str, v: Option<u64>| v.map(|v| KeyValue::new(key, int(v)));
+        let text =
+            |key: &'static str, v: &str| (!v.is_empty()).then(|| KeyValue::new(key, v.to_string()));
+        let attributes = [
+            count(semconv::GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
+            count(semconv::GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
+            count(
+                semconv::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+                usage.cache_read_input_tokens,
+            ),
+            count(
+                semconv::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+                usage.cache_write_input_tokens,
+            ),
+            count(
+                semconv::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+                usage.reasoning_output_tokens,
+            ),
+            text(semconv::GEN_AI_RESPONSE_ID, response_id),
+            text(semconv::GEN_AI_RESPONSE_MODEL, response_model),
+            finish_reasons.map(|v| KeyValue::new(semconv::GEN_AI_RESPONSE_FINISH_REASONS, v)),
+        ];
+        if attributes.iter().any(Option::is_some) {
+            self.handle.set_attributes(attributes.into_iter().flatten());
+        }
+    }
+
+    /// `gen_ai.response.finish_reasons` as recorded: a string array, `None` when empty.
+    pub(crate) fn finish_reasons_value<S: Into<String>>(
+        reasons: impl IntoIterator<Item = S>,
+    ) -> Option<Value> {
+        let reasons: Vec<String> = reasons.into_iter().map(Into::into).collect();
+        (!reasons.is_empty()).then(|| strings(reasons))
     }
 
     /// Records the response id, the model that answered and one finish reason per choice.
@@ -688,8 +657,12 @@ impl InferenceSpan {
         response_model: &str,
         finish_reasons: impl IntoIterator<Item = S>,
     ) {
-        self.record_response_fields(None, response_id, response_model);
-        self.record_finish_reasons(finish_reasons);
+        self.record_response_fields(
+            None,
+            response_id,
+            response_model,
+            Self::finish_reasons_value(finish_reasons),
+        );
     }
 
     /// Records `gen_ai.response.finish_reasons` alone.
@@ -701,9 +674,8 @@ impl InferenceSpan {
     /// chat.record_finish_reasons(["length"]);
     /// ```
     pub fn record_finish_reasons<S: Into<String>>(&self, reasons: impl IntoIterator<Item = S>) {
-        let reasons: Vec<String> = reasons.into_iter().map(Into::into).collect();
-        if !reasons.is_empty() {
-            self.set_attribute(semconv::GEN_AI_RESPONSE_FINISH_REASONS, strings(reasons));
+        if let Some(reasons) = Self::finish_reasons_value(reasons) {
+            self.set_attribute(semconv::GEN_AI_RESPONSE_FINISH_REASONS, reasons);
         }
     }
 
