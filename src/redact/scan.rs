@@ -45,7 +45,7 @@ use aho_corasick::AhoCorasick;
 use regex_automata::hybrid;
 use regex_automata::meta::Regex;
 use regex_automata::nfa::thompson::{self, WhichCaptures};
-use regex_automata::util::pool::Pool;
+use regex_automata::util::pool::{Pool, PoolGuard};
 use regex_automata::{Anchored, HalfMatch, Input, MatchError, MatchKind, PatternID};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, Hir, HirKind, Repetition};
@@ -103,11 +103,18 @@ impl AnchoredDfa {
     }
 
     #[inline]
-    fn search(&self, input: &Input<'_>) -> Result<Option<HalfMatch>, MatchError> {
-        let mut cache = self.caches.get();
-        self.dfa.try_search_fwd(&mut cache, input)
+    fn search(
+        &self,
+        cache: &mut hybrid::dfa::Cache,
+        input: &Input<'_>,
+    ) -> Result<Option<HalfMatch>, MatchError> {
+        self.dfa.try_search_fwd(cache, input)
     }
 }
+
+/// The lazy DFA cache of one pass, taken from the pool once per pass rather
+/// than once per anchored search.
+type CacheGuard<'e> = PoolGuard<'e, hybrid::dfa::Cache, CacheFn>;
 
 /// A match to replace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -389,7 +396,7 @@ pub(crate) struct Engine {
     ranges: Option<([u8; RANGES], [u8; RANGES])>,
     /// Multi-literal searchers over the literal prefixes, at most
     /// [`LITERALS_PER_SEARCHER`] each (see [`literal_searchers`]).
-    literals: Vec<AhoCorasick>,
+    literals: Vec<LiteralSearcher>,
     /// The private-key pattern, when enabled (see
     /// [`Engine::cover_pem_block`]).
     pem: Option<PatternID>,
@@ -414,7 +421,7 @@ impl std::fmt::Debug for Engine {
                 &self
                     .literals
                     .iter()
-                    .map(|l| l.patterns_len())
+                    .map(LiteralSearcher::patterns_len)
                     .sum::<usize>(),
             )
             .finish()
@@ -621,6 +628,7 @@ impl Engine {
         let mut pos = 0;
         let mut floor = 0;
         let mut lits = LiteralCursors::new(self.literals.len());
+        let mut cache = self.anchored.as_ref().map(|dfa| dfa.caches.get());
         while pos < bytes.len() {
             let (start, found) = match self.mode {
                 Mode::Candidates => {
@@ -630,23 +638,23 @@ impl Engine {
                     let input = Input::new(text)
                         .span(c..bytes.len())
                         .anchored(Anchored::Yes);
-                    (c, self.find(re, &input))
+                    (c, self.find(re, &mut cache, &input))
                 }
                 Mode::FullScan => {
                     let input = Input::new(text).span(pos..bytes.len());
-                    match self.find(re, &input) {
+                    match self.find(re, &mut cache, &input) {
                         Some(m) => (m.1.start, Some(m)),
                         None => break,
                     }
                 }
             };
             let accepted = found.and_then(|(rule, m)| {
-                self.accept(re, text, rule, m, floor)
-                    .or_else(|| self.retry(re, text, start, rule, floor))
+                self.accept(re, &mut cache, text, rule, m, floor)
+                    .or_else(|| self.retry(re, &mut cache, text, start, rule, floor))
             });
             match accepted {
                 Some(hit) => {
-                    let hit = self.cover_pem_block(re, text, hit);
+                    let hit = self.cover_pem_block(re, &mut cache, text, hit);
                     pos = hit.span.end.max(start + 1);
                     floor = hit.span.end;
                     emit(hit);
@@ -663,9 +671,15 @@ impl Engine {
     /// sub-pattern whose trailing run was cut off (see [`split_tails`]) is
     /// extended over the longest run of that class, within the input.
     #[inline]
-    fn find(&self, re: &Regex, input: &Input<'_>) -> Option<(usize, Range<usize>)> {
-        let (pid, start, mut end) = match (&self.anchored, input.get_anchored().is_anchored()) {
-            (Some(dfa), true) => match dfa.search(input) {
+    fn find(
+        &self,
+        re: &Regex,
+        cache: &mut Option<CacheGuard<'_>>,
+        input: &Input<'_>,
+    ) -> Option<(usize, Range<usize>)> {
+        let anchored = input.get_anchored().is_anchored();
+        let (pid, start, mut end) = match (&self.anchored, cache.as_deref_mut(), anchored) {
+            (Some(dfa), Some(cache), true) => match dfa.search(cache, input) {
                 Ok(found) => {
                     let hm = found?;
                     (hm.pattern(), input.start(), hm.offset())
@@ -698,6 +712,7 @@ impl Engine {
     fn accept(
         &self,
         re: &Regex,
+        cache: &mut Option<CacheGuard<'_>>,
         text: &str,
         rule: usize,
         m: Range<usize>,
@@ -715,7 +730,7 @@ impl Engine {
                 }
                 let label = match b.refine {
                     // `OPENAI_API_KEY=sk-…`: name the value by what it is.
-                    Refine::Assignment => self.value_label(re, text, &acc.span),
+                    Refine::Assignment => self.value_label(re, cache, text, &acc.span),
                     _ => None,
                 }
                 .unwrap_or_else(|| acc.detector.label());
@@ -733,7 +748,13 @@ impl Engine {
     /// header from the rest of the pass and leave the key's body, on the
     /// next lines, in the output. Extends such a replacement over the whole
     /// block. Costs a look at every fifth byte of each accepted match.
-    fn cover_pem_block<'e>(&self, re: &Regex, text: &str, mut hit: Hit<'e>) -> Hit<'e> {
+    fn cover_pem_block<'e>(
+        &self,
+        re: &Regex,
+        cache: &mut Option<CacheGuard<'_>>,
+        text: &str,
+        mut hit: Hit<'e>,
+    ) -> Hit<'e> {
         let Some(pid) = self.pem else {
             return hit;
         };
@@ -747,7 +768,7 @@ impl Engine {
         let input = Input::new(text)
             .span(hit.span.start + off..text.len())
             .anchored(Anchored::Pattern(pid));
-        if let Some((_, m)) = self.find(re, &input) {
+        if let Some((_, m)) = self.find(re, cache, &input) {
             hit.span.end = hit.span.end.max(m.end);
         }
         hit
@@ -755,9 +776,15 @@ impl Engine {
 
     /// The label of a built-in (other than an assignment) that accepts
     /// exactly `span`.
-    fn value_label(&self, re: &Regex, text: &str, span: &Range<usize>) -> Option<&'static str> {
+    fn value_label(
+        &self,
+        re: &Regex,
+        cache: &mut Option<CacheGuard<'_>>,
+        text: &str,
+        span: &Range<usize>,
+    ) -> Option<&'static str> {
         let input = Input::new(text).range(span.clone()).anchored(Anchored::Yes);
-        let (rule, m) = self.find(re, &input)?;
+        let (rule, m) = self.find(re, cache, &input)?;
         match self.rules.get(rule)? {
             Rule::Builtin(b) if !matches!(b.refine, Refine::Assignment) && m.end == span.end => {
                 let acc = b.refine(text.as_bytes(), m, span.start, self.enabled)?;
@@ -772,6 +799,7 @@ impl Engine {
     fn retry(
         &self,
         re: &Regex,
+        cache: &mut Option<CacheGuard<'_>>,
         text: &str,
         start: usize,
         after: usize,
@@ -792,10 +820,10 @@ impl Engine {
                 let input = Input::new(text)
                     .span(start..text.len())
                     .anchored(Anchored::Pattern(PatternID::new(sub).ok()?));
-                self.find(re, &input)
+                self.find(re, cache, &input)
             });
             if let Some((rule, m)) = found {
-                if let Some(hit) = self.accept(re, text, rule, m, floor) {
+                if let Some(hit) = self.accept(re, cache, text, rule, m, floor) {
                     return Some(hit);
                 }
             }
@@ -812,9 +840,7 @@ impl Engine {
         let mut lit_next: Option<usize> = None;
         for ((ac, next), done) in self.literals.iter().zip(&mut lits.next).zip(&mut lits.done) {
             if !*done && next.is_none_or(|l| l < from) {
-                *next = ac
-                    .find(aho_corasick::Input::new(bytes).span(from..bytes.len()))
-                    .map(|m| m.start());
+                *next = ac.find_start(bytes, from);
                 *done = next.is_none();
             }
             if let Some(l) = *next {
@@ -907,7 +933,7 @@ const MAX_LITERAL_SEARCHERS: usize = 4;
 /// Splits the sorted literal set into groups of at most
 /// [`LITERALS_PER_SEARCHER`] neighbours (literals sharing a first byte end
 /// up together) and builds one leftmost-first searcher per group.
-fn literal_searchers(literals: &[Vec<u8>]) -> Result<Vec<AhoCorasick>, BuildError> {
+fn literal_searchers(literals: &[Vec<u8>]) -> Result<Vec<LiteralSearcher>, BuildError> {
     if literals.is_empty() {
         return Ok(Vec::new());
     }
@@ -920,14 +946,58 @@ fn literal_searchers(literals: &[Vec<u8>]) -> Result<Vec<AhoCorasick>, BuildErro
     literals
         .chunks(per)
         .map(|group| {
+            let packed = aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(group)
+                .build();
+            if let Some(packed) = packed {
+                return Ok(LiteralSearcher::Packed(packed, group.len()));
+            }
             AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::LeftmostFirst)
                 .build(group)
+                .map(LiteralSearcher::Automaton)
                 .map_err(|e| BuildError::TooLarge {
                     message: e.to_string(),
                 })
         })
         .collect()
+}
+
+/// A multi-literal searcher: Teddy called directly where the CPU has it
+/// (Aho-Corasick's own wrapper around it costs about as much per call as
+/// the SIMD search itself on the short stretches between two secrets),
+/// else Aho-Corasick.
+enum LiteralSearcher {
+    /// The searcher and its number of literals.
+    Packed(aho_corasick::packed::Searcher, usize),
+    Automaton(AhoCorasick),
+}
+
+impl LiteralSearcher {
+    /// Start of the first literal at or after `from`.
+    #[inline]
+    fn find_start(&self, bytes: &[u8], from: usize) -> Option<usize> {
+        if from > bytes.len() {
+            return None;
+        }
+        match self {
+            LiteralSearcher::Packed(s, _) => s
+                .find_in(bytes, aho_corasick::Span::from(from..bytes.len()))
+                .map(|m| m.start()),
+            LiteralSearcher::Automaton(ac) => ac
+                .find(aho_corasick::Input::new(bytes).span(from..bytes.len()))
+                .map(|m| m.start()),
+        }
+    }
+
+    fn patterns_len(&self) -> usize {
+        match self {
+            LiteralSearcher::Packed(_, n) => *n,
+            LiteralSearcher::Automaton(ac) => ac.patterns_len(),
+        }
+    }
 }
 
 /// Per-pass state of the literal searchers: the next hit of each at or
