@@ -143,8 +143,9 @@ struct Sub {
 /// The cut-off end of a sub-pattern.
 #[derive(Debug)]
 enum Tail {
-    /// A trailing `C*` / `C+` / `C{n,}` run: the longest run of `C`.
-    Run(ByteSet),
+    /// A trailing `C*` / `C+` / `C{n,}` run: the longest run of `C`, as a
+    /// byte table (one load per byte of the run).
+    Run(Box<[bool; 256]>),
     /// The body of a PEM block: up to the end of the first match of this
     /// (unanchored) regex, or to the end of the input.
     Until(Box<Regex>),
@@ -339,7 +340,11 @@ fn cut_tail(hir: Hir) -> (Hir, Option<Tail>) {
             sub: rep.sub.clone(),
         }));
     }
-    (Hir::concat(parts), Some(Tail::Run(set)))
+    let mut table = Box::new([false; 256]);
+    for (b, slot) in (0..=255u8).zip(table.iter_mut()) {
+        *slot = set.contains(b);
+    }
+    (Hir::concat(parts), Some(Tail::Run(table)))
 }
 
 /// The bytes of a class made of ASCII characters only.
@@ -697,9 +702,12 @@ impl Engine {
         let sub = self.subs.get(pid.as_usize())?;
         match &sub.tail {
             None => {}
-            Some(Tail::Run(set)) => {
+            Some(Tail::Run(table)) => {
                 let rest = input.haystack().get(end..input.end())?;
-                end += rest.iter().take_while(|&&b| set.contains(b)).count();
+                end += rest
+                    .iter()
+                    .position(|&b| !table[usize::from(b)])
+                    .unwrap_or(rest.len());
             }
             Some(Tail::Until(until)) => {
                 let body = Input::new(input.haystack()).span(end..input.end());

@@ -360,6 +360,29 @@ fn has_secret_ending(ident: &[u8]) -> bool {
     ends_secret(ident.iter().rev().copied())
 }
 
+/// [`SECRET_ENDINGS`] as bits: bit `b - b'a'` of entry `a - b'a'` is set
+/// if `ab` is an ending (they are all lowercase letters).
+const ENDING_BITS: [u32; 26] = {
+    let mut bits = [0u32; 26];
+    let mut k = 0;
+    while k < SECRET_ENDINGS.len() {
+        let [a, b] = SECRET_ENDINGS[k];
+        bits[(a - b'a') as usize] |= 1 << (b - b'a');
+        k += 1;
+    }
+    bits
+};
+
+/// True if `a` followed by `b` (any ASCII case) is one of [`SECRET_ENDINGS`].
+fn is_secret_ending(a: u8, b: u8) -> bool {
+    let a = a.to_ascii_lowercase().wrapping_sub(b'a');
+    let b = b.to_ascii_lowercase().wrapping_sub(b'a');
+    b < 26
+        && ENDING_BITS
+            .get(usize::from(a))
+            .is_some_and(|bits| bits & (1 << b) != 0)
+}
+
 /// [`has_secret_ending`] over a name's bytes given last to first.
 fn ends_secret(reversed: impl Iterator<Item = u8>) -> bool {
     let mut last = [0u8; 2];
@@ -369,9 +392,9 @@ fn ends_secret(reversed: impl Iterator<Item = u8>) -> bool {
             continue;
         }
         n += 1;
-        last[2 - n] = b.to_ascii_lowercase();
+        last[2 - n] = b;
         if n == 2 {
-            return SECRET_ENDINGS.contains(&last);
+            return is_secret_ending(last[0], last[1]);
         }
     }
     false
@@ -414,15 +437,31 @@ fn key_end(bytes: &[u8], op: usize) -> usize {
 /// for the operator at `op`, without finding the key first: false whenever
 /// [`key_kind`] of that key is `None` for that reason (most `:` in prose).
 pub(crate) fn key_may_end_secret(bytes: &[u8], op: usize) -> bool {
+    // The loop of `ends_secret` over the key's bytes, last to first, written
+    // out: this runs at every `:` and `=` of the text.
     let end = key_end(bytes, op);
-    let key = bytes.get(..end).unwrap_or_default();
-    ends_secret(
-        key.iter()
-            .rev()
-            .take(MAX_KEY)
-            .copied()
-            .take_while(|&b| is_ident(b)),
-    )
+    let floor = end.saturating_sub(MAX_KEY);
+    let mut last = 0u8;
+    let mut n = 0;
+    let mut i = end;
+    while i > floor {
+        i -= 1;
+        let Some(&b) = bytes.get(i) else {
+            return false;
+        };
+        match b {
+            b'_' | b'-' | b'.' => {}
+            _ if b.is_ascii_alphanumeric() => {
+                if n == 1 {
+                    return is_secret_ending(b, last);
+                }
+                last = b;
+                n = 1;
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// True if `s` is a token this crate writes (`[email]`, `[email:3f9a1c2b]`,
