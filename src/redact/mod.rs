@@ -605,7 +605,7 @@ struct Inner {
 /// word, so `std::fs` is skipped; or a URL with credentials, or a `key:`
 /// assignment whose name ends like a secret name…), and literal prefixes
 /// (`sk-`, `ghp_`, `eyJ`, `Bearer`, …) found by SIMD multi-literal searches
-/// of at most 16 literals each. When nothing matches, `redact` returns
+/// of at most 32 literals each. When nothing matches, `redact` returns
 /// `Cow::Borrowed` and allocates nothing once the thread's automaton cache
 /// is warm (checked with a counting allocator by `tests/redaction_alloc.rs`
 /// and by the bench); JSON strings containing escape sequences are the
