@@ -761,9 +761,15 @@ impl Detector {
     /// assert_eq!((Detector::IPV4 | Detector::IPV6).name(), None);
     /// ```
     pub fn name(self) -> Option<&'static str> {
+        // `NAMES` is in bit order: a single detector's bit is its index
+        // (one lookup per replaced secret, instead of a search).
+        if self.0.count_ones() != 1 {
+            return None;
+        }
+        let index = usize::try_from(self.0.trailing_zeros()).ok()?;
         Self::NAMES
-            .iter()
-            .find(|(d, _)| *d == self)
+            .get(index)
+            .filter(|(d, _)| *d == self)
             .map(|(_, n)| *n)
     }
 
@@ -1399,4 +1405,21 @@ fn assignment_context(bytes: &[u8], op: usize) -> bool {
         .and_then(|(s, e)| bytes.get(s..e))
         .and_then(validate::key_kind)
         .is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_single_detector_has_its_name_and_sets_have_none() {
+        for (i, (d, n)) in Detector::NAMES.iter().enumerate() {
+            assert_eq!(d.0, 1 << i, "{n}: NAMES must be in bit order");
+            assert_eq!(d.name(), Some(*n));
+            assert_eq!(Detector::from_name(n), Some(*d));
+        }
+        assert_eq!(Detector::NONE.name(), None);
+        assert_eq!((Detector::EMAIL | Detector::CARD).name(), None);
+        assert_eq!(Detector::ALL.label(), "pii");
+    }
 }

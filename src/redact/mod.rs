@@ -936,6 +936,7 @@ impl Redactor {
     }
 
     fn write_token(&self, out: &mut String, label: &str, secret: &str) {
+        out.reserve(label.len() + 2);
         out.push('[');
         out.push_str(label);
         if self.shared().replacement == Replacement::Pseudonym {

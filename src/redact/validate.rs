@@ -437,6 +437,13 @@ fn key_end(bytes: &[u8], op: usize) -> usize {
 /// for the operator at `op`, without finding the key first: false whenever
 /// [`key_kind`] of that key is `None` for that reason (most `:` in prose).
 pub(crate) fn key_may_end_secret(bytes: &[u8], op: usize) -> bool {
+    // The usual case, a word right before the operator (`Note:`): its last
+    // two letters decide.
+    if let Some(&[a, b]) = op.checked_sub(2).and_then(|s| bytes.get(s..op)) {
+        if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() {
+            return is_secret_ending(a, b);
+        }
+    }
     // The loop of `ends_secret` over the key's bytes, last to first, written
     // out: this runs at every `:` and `=` of the text.
     let end = key_end(bytes, op);
