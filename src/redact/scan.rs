@@ -146,6 +146,14 @@ enum Tail {
     /// A trailing `C*` / `C+` / `C{n,}` run: the longest run of `C`, as a
     /// byte table (one load per byte of the run).
     Run(Box<[bool; 256]>),
+    /// A run as in [`Tail::Run`] followed by an optional `(?:xZ+)?` (an
+    /// IPv6 `%zone`): after the run, `x` and the longest run of `Z`, if
+    /// there is at least one `Z` byte.
+    RunZone {
+        run: Box<[bool; 256]>,
+        lead: u8,
+        zone: Box<[bool; 256]>,
+    },
     /// The body of a PEM block: up to the end of the first match of
     /// `PEM_END` (see [`find_pem_end`]), or to the end of the input.
     Until(Box<memchr::memmem::Finder<'static>>),
@@ -354,6 +362,27 @@ fn cut_tail(hir: Hir) -> (Hir, Option<Tail>) {
     let Some((last, prefix)) = items.split_last() else {
         return (hir, None);
     };
+    if let Some((lead, zone)) = optional_zone(last) {
+        // `H C* (?:xZ+)?` with `x` not in `C`: the run stops before `x`,
+        // so a shorter run can never let the zone match, and the zone is
+        // taken whenever it can be.
+        if let Some((before, head)) = prefix.split_last() {
+            if let HirKind::Repetition(rep) = before.kind() {
+                let run = ascii_class(&rep.sub).filter(|set| !set.contains(lead));
+                if let (Some(run), None, true, 0) = (run, rep.max, rep.greedy, rep.min) {
+                    return (
+                        Hir::concat(head.to_vec()),
+                        Some(Tail::RunZone {
+                            run: byte_table(&run),
+                            lead,
+                            zone: byte_table(&zone),
+                        }),
+                    );
+                }
+            }
+        }
+        return (hir, None);
+    }
     let HirKind::Repetition(rep) = last.kind() else {
         return (hir, None);
     };
@@ -372,11 +401,45 @@ fn cut_tail(hir: Hir) -> (Hir, Option<Tail>) {
             sub: rep.sub.clone(),
         }));
     }
+    (Hir::concat(parts), Some(Tail::Run(byte_table(&set))))
+}
+
+/// `set` as a table of 256 flags.
+fn byte_table(set: &ByteSet) -> Box<[bool; 256]> {
     let mut table = Box::new([false; 256]);
     for (b, slot) in (0..=255u8).zip(table.iter_mut()) {
         *slot = set.contains(b);
     }
-    (Hir::concat(parts), Some(Tail::Run(table)))
+    table
+}
+
+/// `(?:xZ+)?`, greedy, `x` one ASCII byte and `Z` an ASCII class: (`x`, `Z`).
+fn optional_zone(hir: &Hir) -> Option<(u8, ByteSet)> {
+    let HirKind::Repetition(opt) = hir.kind() else {
+        return None;
+    };
+    if opt.min != 0 || opt.max != Some(1) || !opt.greedy {
+        return None;
+    }
+    let HirKind::Concat(items) = opt.sub.kind() else {
+        return None;
+    };
+    let [lead, run] = items.as_slice() else {
+        return None;
+    };
+    let HirKind::Literal(lit) = lead.kind() else {
+        return None;
+    };
+    let [x] = *lit.0 else {
+        return None;
+    };
+    let HirKind::Repetition(rep) = run.kind() else {
+        return None;
+    };
+    if rep.min != 1 || rep.max.is_some() || !rep.greedy || !x.is_ascii() {
+        return None;
+    }
+    Some((x, ascii_class(&rep.sub)?))
 }
 
 /// The bytes of a class made of ASCII characters only.
@@ -740,6 +803,24 @@ impl Engine {
                     .iter()
                     .position(|&b| !table[usize::from(b)])
                     .unwrap_or(rest.len());
+            }
+            Some(Tail::RunZone { run, lead, zone }) => {
+                let rest = input.haystack().get(end..input.end())?;
+                end += rest
+                    .iter()
+                    .position(|&b| !run[usize::from(b)])
+                    .unwrap_or(rest.len());
+                let rest = input.haystack().get(end..input.end())?;
+                if rest.first() == Some(lead) {
+                    let ids = rest.get(1..).unwrap_or_default();
+                    let n = ids
+                        .iter()
+                        .position(|&b| !zone[usize::from(b)])
+                        .unwrap_or(ids.len());
+                    if n > 0 {
+                        end += 1 + n;
+                    }
+                }
             }
             Some(Tail::Until(finder)) => {
                 let body = input.haystack().get(end..input.end())?;
@@ -1223,7 +1304,8 @@ mod tests {
         "postgres://admin:s3cr3t-pw@db.example.com/app", "ana.garcia@example.com", "@x.io",
         "+1 415 555 2671", "(415) 555-2671", "262-92-2594", "4111 1111 1111 1111", "4111111111111111",
         "DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432", "203.0.113.7", "1.2.3.4.5",
-        "2001:db8::8a2e:370:7334", "fe80::1%eth0", "10:30", "password=hunter2!",
+        "2001:db8::8a2e:370:7334", "fe80::1%eth0", "10:30", "%", "%en1", "fe80::1%", "::ffff:10.0.0.1%x",
+        "a::b:", "password=hunter2!",
         "api_key: \"sk-proj-abcdefghijklmnopqrstuvwxyz\"", "Authorization: Bearer abc.DEF",
         "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
     ];
@@ -1294,6 +1376,10 @@ mod tests {
             .subs
             .iter()
             .any(|s| matches!(s.tail, Some(Tail::Until(_)))));
+        assert!(split
+            .subs
+            .iter()
+            .any(|s| matches!(s.tail, Some(Tail::RunZone { .. }))));
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
         let mut next = move |n: usize| {
             seed ^= seed << 13;
