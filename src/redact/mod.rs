@@ -613,15 +613,16 @@ struct Inner {
 ///
 /// The automaton itself runs the built-in patterns in a cheaper form: each
 /// alternation split into its branches, the trailing token run of a pattern
-/// (`sk-[A-Za-z0-9_-]+`) cut off and extended over with a byte-table loop,
-/// and a PEM block's body found by a search for its END line, so that the
-/// lazy DFA does not walk the length of every token through match states.
-/// The replaced spans are the same (a unit test compares both forms).
+/// (`sk-[A-Za-z0-9_-]+`, an IPv6 address's hex digits and `%zone`) cut off
+/// and extended over with a byte-table loop, and a PEM block's body found
+/// by a `memmem` search for its END line, so that the lazy DFA does not
+/// walk the length of every token through match states. The replaced spans
+/// are the same (a unit test compares both forms).
 ///
 /// Measured with `cargo bench --bench redaction -- --warm-up-time 1
 /// --measurement-time 3`: criterion medians, every built-in detector,
 /// release build, on a shared 2-core VM with other jobs running (load
-/// average 2.7 to 4.4 during this run). The text is prompt-like support
+/// average 1.3 to 2.4 during this run). The text is prompt-like support
 /// chat dense in digits, dates, prices, versions, times, code and URLs; "a
 /// few matches" adds one secret per KiB, "dense" one about every 70 bytes
 /// (about half of the bytes are replaced), cycling through every detector.
@@ -633,37 +634,40 @@ struct Inner {
 ///
 /// | input | `redact` median | throughput | sequential `replace_all` | throughput | speed-up |
 /// |---|---|---|---|---|---|
-/// | 1 KiB, no match | 791 ns | 1.29 GB/s | 7.59 µs | 135 MB/s | 9.6× |
-/// | 1 KiB, a few matches | 943 ns | 1.09 GB/s | 7.44 µs | 138 MB/s | 7.9× |
-/// | 1 KiB, dense matches | 3.58 µs | 286 MB/s | 11.3 µs | 90 MB/s | 3.2× |
-/// | 64 KiB, no match | 42.2 µs | 1.55 GB/s | 361.2 µs | 181 MB/s | 8.6× |
-/// | 64 KiB, a few matches | 59.0 µs | 1.11 GB/s | 500.6 µs | 131 MB/s | 8.5× |
-/// | 64 KiB, dense matches | 207.0 µs | 317 MB/s | 561.7 µs | 117 MB/s | 2.7× |
-/// | 64 KiB JSON message array, no match | 130.9 µs | 551 MB/s | | | |
-/// | 64 KiB, `memchr` for an absent byte (bandwidth ceiling) | 1.54 µs | 42.5 GB/s | | | |
+/// | 1 KiB, no match | 813 ns | 1.26 GB/s | 7.32 µs | 140 MB/s | 9.0× |
+/// | 1 KiB, a few matches | 975 ns | 1.05 GB/s | 7.34 µs | 140 MB/s | 7.5× |
+/// | 1 KiB, dense matches | 2.94 µs | 349 MB/s | 11.06 µs | 93 MB/s | 3.8× |
+/// | 64 KiB, no match | 44.4 µs | 1.47 GB/s | 369.9 µs | 177 MB/s | 8.3× |
+/// | 64 KiB, a few matches | 59.4 µs | 1.10 GB/s | 500.6 µs | 131 MB/s | 8.4× |
+/// | 64 KiB, dense matches | 166.7 µs | 393 MB/s | 574.8 µs | 114 MB/s | 3.4× |
+/// | 64 KiB JSON message array, no match | 121.0 µs | 597 MB/s | | | |
+/// | 64 KiB, `memchr` for an absent byte (bandwidth ceiling) | 1.54 µs | 42.6 GB/s | | | |
 ///
 /// Load moves the absolute numbers by ±30 % and more from run to run, and
-/// the two sides of a ratio are not measured at the same moment: a run of
-/// the same code at load average 7 to 8 measured 734 to 755 MB/s and 8.4
-/// to 9.6× without a match, 2.9× (1 KiB) and 3.1× (64 KiB) dense.
+/// the two sides of a ratio are not measured at the same moment. The 1 KiB
+/// few-matches row measured about 850 ns (8.6×) in criterion's saved run
+/// from before the changes that brought the dense rows from 3.1× and 2.7×
+/// to the figures above, though its instruction count fell by 1 %: its
+/// time moves with code layout (a simulated instruction cache misses 2 to
+/// 32 times per call depending on the build).
 ///
 /// Instruction counts are steadier (`valgrind --tool=callgrind`, one
 /// `redact` call, see `REDACTION_PROFILE` in the bench):
 ///
 /// | input | `redact` | sequential `replace_all` | ratio |
 /// |---|---|---|---|
-/// | 1 KiB, no match | 15.1 k | 66.3 k | 4.4× |
-/// | 1 KiB, a few matches | 17.1 k | 67.0 k | 3.9× |
-/// | 1 KiB, dense matches | 38.1 k | 94.9 k | 2.5× |
-/// | 64 KiB, no match | 832 k | 3.62 M | 4.4× |
-/// | 64 KiB, a few matches | 974 k | 5.18 M | 5.3× |
-/// | 64 KiB, dense matches | 2.26 M | 5.38 M | 2.4× |
+/// | 1 KiB, no match | 15.0 k | 66.9 k | 4.5× |
+/// | 1 KiB, a few matches | 16.9 k | 67.6 k | 4.0× |
+/// | 1 KiB, dense matches | 32.0 k | 94.9 k | 3.0× |
+/// | 64 KiB, no match | 837 k | 3.62 M | 4.3× |
+/// | 64 KiB, a few matches | 950 k | 5.18 M | 5.5× |
+/// | 64 KiB, dense matches | 1.89 M | 5.38 M | 2.8× |
 ///
-/// On dense input each replaced secret still costs about 2,500
-/// instructions: its candidate checks, an anchored automaton run, the
-/// validator and the output copy. There the advantage over sequential
-/// passes is about 3× in time, short of the 5× and more that the other
-/// inputs reach.
+/// On dense input each replaced secret still costs about 2,100
+/// instructions: its candidate checks, the literal search up to it, an
+/// anchored automaton run, the validator and the output copy. There the
+/// advantage over sequential passes is 3.4 to 3.8× in time, short of the
+/// 5× and more that the other inputs reach.
 ///
 /// A custom regex rule whose first byte can be almost anything (it starts
 /// with `\w`, `.`, a large class) switches the pass to a plain unanchored
@@ -676,7 +680,7 @@ struct Inner {
 /// [`RedactorBuilder::build`] compiles one multi-pattern automaton (a
 /// Thompson NFA, lazily determinised; searched anchored at candidates, and
 /// once more compiled for the unanchored full scan) and multi-literal
-/// searchers (two for the built-ins), in about 2 ms for all built-ins: build once and share
+/// searchers (one for the built-ins), in about 2 ms for all built-ins: build once and share
 /// (clones are one `Arc`).
 /// Each thread that redacts keeps a lazy-DFA transition cache of at most
 /// 4 MiB, pooled and filled on demand (a second one of the same bound only

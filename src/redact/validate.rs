@@ -143,10 +143,7 @@ fn card_reference(s: &[u8]) -> bool {
     luhn(s)
 }
 
-/// Issuer prefix and length: Amex (34, 37) has 15 digits, Visa (4) 13, 16
-/// or 19, Mastercard (51 to 55, 2221 to 2720) 16, UATP (1) 15; other issuers
-/// starting with 3, 5 or 6 (Discover, JCB, Diners, UnionPay, Maestro) 13 to
-/// 19. Anything else (0, 7, 8, 9, other 2-series) is not a payment card.
+/// [`brand_ok`] on the first four digits of `s` (the reference form).
 #[cfg(test)]
 fn brand_length_ok(s: &[u8], digits: usize) -> bool {
     let mut lead = s
@@ -161,7 +158,11 @@ fn brand_length_ok(s: &[u8], digits: usize) -> bool {
     brand_ok(d1, d2, d3, d4, digits)
 }
 
-/// [`brand_length_ok`] on the first four digits.
+/// Issuer prefix and length, given the first four digits `d1`…`d4` and
+/// the digit count: Amex (34, 37) has 15 digits, Visa (4) 13, 16 or 19,
+/// Mastercard (51 to 55, 2221 to 2720) 16, UATP (1) 15; other issuers
+/// starting with 3, 5 or 6 (Discover, JCB, Diners, UnionPay, Maestro) 13 to
+/// 19. Anything else (0, 7, 8, 9, other 2-series) is not a payment card.
 fn brand_ok(d1: u32, d2: u32, d3: u32, d4: u32, digits: usize) -> bool {
     let two = d1 * 10 + d2;
     let four = two * 100 + d3 * 10 + d4;
