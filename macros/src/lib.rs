@@ -36,9 +36,12 @@
 //! builder, no argument evaluated, nothing read from the returned value (a stream is still
 //! wrapped, around a span that records nothing). With the pipeline installed, the static
 //! attributes are span fields recorded at creation and the response attributes are
-//! recorded in one call, which costs less than the equivalent hand-written
-//! `tracing::info_span!` with per-field `record` calls; `benches/span_overhead.rs` measures
-//! the ladder.
+//! set in one call, which costs less than the equivalent hand-written
+//! `tracing::info_span!` with per-field `record` calls. `benches/span_overhead.rs` measures
+//! the ladder (pinned to one CPU, so the export thread's work counts): without a subscriber
+//! about 1 ns over the bare call; with content off 0.82–0.96x the hand-written span and
+//! about 2.8–3x a span made with the OpenTelemetry API alone, the difference being
+//! tracing's registry and tracing-opentelemetry, which the hand-written span pays too.
 //!
 //! # Errors
 //!
