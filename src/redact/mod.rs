@@ -1089,6 +1089,18 @@ pub(crate) fn builtin() -> Result<Redactor, BuildError> {
     Redactor::builder().builtin(Detector::ALL).build()
 }
 
+/// A deterministic xorshift generator for the engine's generated-input tests: each call
+/// gives a number below `n` (`n` > 0).
+#[cfg(test)]
+pub(crate) fn test_rng(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

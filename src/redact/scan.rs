@@ -1346,13 +1346,7 @@ mod tests {
             " ",
             "é",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::redact::test_rng(0x9e37_79b9_7f4a_7c15_u64);
         for _ in 0..4000 {
             let text: String = (0..1 + next(5)).map(|_| parts[next(parts.len())]).collect();
             let expected = re.find(&text).map(|m| m.end());
@@ -1394,13 +1388,7 @@ mod tests {
             .subs
             .iter()
             .any(|s| matches!(s.tail, Some(Tail::RunZone { .. }))));
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::redact::test_rng(0x2545_f491_4f6c_dd1d_u64);
         let mut checked = 0;
         for piece in PIECES {
             assert_eq!(hits(&split, piece), hits(&whole, piece), "{piece:?}");
