@@ -596,7 +596,7 @@ impl InferenceSpan {
     }
 
     /// Records usage, response id, response model and finish reasons (each when present)
-    /// in one call to the subscriber.
+    /// on the OpenTelemetry span in one call (one span lookup, one lock).
     pub(crate) fn record_response_fields(
         &self,
         usage: Option<Usage>,

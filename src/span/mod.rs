@@ -338,7 +338,8 @@ fn trace_id_of(span: &tracing::Span) -> Option<String> {
 
 /// `code.function.name` as the macros give it: a path (`module::function`), or a method of a
 /// type known only through `std::any::type_name` (`module::Type::method`, generic arguments
-/// dropped). Formatted only when a subscriber records it, so a disabled span pays nothing.
+/// dropped). Turned into a string only when a subscriber records it (`as_str`
+/// inside the `info_span!` field list), so a disabled span pays nothing.
 ///
 /// Not public API: the attribute macros reach it through `__private`.
 #[derive(Debug, Clone, Copy)]
@@ -364,9 +365,7 @@ impl CodeFunction {
             name: method,
         }
     }
-}
 
-impl CodeFunction {
     /// The name as a string: the path itself, or `Type::method` written into `buf` (one
     /// allocation of the exact size). Recorded as a string field, which tracing-opentelemetry
     /// copies without going through the formatting machinery.
@@ -381,16 +380,6 @@ impl CodeFunction {
                 buf
             }
         }
-    }
-}
-
-impl fmt::Display for CodeFunction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(ty) = self.ty {
-            f.write_str(ty)?;
-            f.write_str("::")?;
-        }
-        f.write_str(self.name)
     }
 }
 
@@ -639,8 +628,18 @@ mod tests {
         );
         assert!(buf.is_empty());
         let method = super::CodeFunction::method::<Client<u8>>("chat");
-        let name = method.as_str(&mut buf).to_string();
-        assert!(name.ends_with("::Client::chat"), "{name}");
-        assert_eq!(name, method.to_string());
+        let name = method.as_str(&mut buf);
+        assert_eq!(
+            name,
+            concat!(
+                module_path!(),
+                "::code_function_names_as_strings::Client::chat"
+            )
+        );
+        assert_eq!(
+            buf.capacity(),
+            buf.len(),
+            "one allocation of the exact size"
+        );
     }
 }
