@@ -1138,8 +1138,7 @@ fn ipv6(bytes: &[u8], m: Range<usize>, floor: usize) -> Option<Accepted> {
     if bytes.get(end).is_some_and(|&c| is_word(c)) {
         return None;
     }
-    let text = std::str::from_utf8(bytes.get(start..end)?).ok()?;
-    validate::ipv6(text).then_some(Accepted {
+    validate::ipv6(bytes.get(start..end)?).then_some(Accepted {
         span: start..end,
         detector: Detector::IPV6,
     })
