@@ -196,6 +196,41 @@ fn labels_name_the_specific_detector_after_a_variable_name() {
     );
 }
 
+#[test]
+fn a_quoted_authorization_header_ends_at_its_closing_quote() {
+    let r = all();
+    for (text, expected) in [
+        (
+            r#"curl -H "Authorization: Bearer abcdef0123456789abcdef" https://api.example.com"#,
+            r#"curl -H "Authorization: Bearer [auth_header]" https://api.example.com"#,
+        ),
+        (
+            r#"curl -H 'Authorization: Digest username="a", response="b8a1"' -H "X: y""#,
+            r#"curl -H 'Authorization: Digest [auth_header]' -H "X: y""#,
+        ),
+        // An escaped quote inside double quotes does not close the header.
+        (
+            r#"s = "Authorization: Digest username=\"a\", response=\"b8a1\""; next()"#,
+            r#"s = "Authorization: Digest [auth_header]"; next()"#,
+        ),
+        // Not closed on the line, or not a quoted header: to the end of the line.
+        (
+            "\"Authorization: Bearer abcdef0123456789 never closed\nnext line",
+            "\"Authorization: Bearer [auth_header]\nnext line",
+        ),
+        (
+            r#"Authorization: Bearer abc "quoted" rest"#,
+            "Authorization: Bearer [auth_header]",
+        ),
+        (
+            r#""Authorization": Bearer abcdef0123456789, trailing"#,
+            r#""Authorization": Bearer [auth_header]"#,
+        ),
+    ] {
+        assert_eq!(r.redact(text), expected, "{text}");
+    }
+}
+
 #[rustfmt::skip]
 const NEGATIVE: &[&str] = &[
     "order ord_12345 and order #48213 shipped",
@@ -1083,6 +1118,12 @@ fn secret() -> impl Strategy<Value = (String, String)> {
         )
             .prop_map(|(h, p, s)| same(format!("eyJ{h}.eyJ{p}.{s}"))),
         "[A-Za-z0-9._~+/-]{8,60}".prop_map(|t| (format!("Authorization: Bearer {t}"), t)),
+        "[A-Za-z0-9._~+/-]{8,60}".prop_map(|t| {
+            (
+                format!("curl -H \"Authorization: Bearer {t}\" https://api.example.com"),
+                t,
+            )
+        }),
         ("[a-z]{3,10}", "[A-Za-z0-9!#%]{6,16}").prop_map(|(u, p)| {
             let t = b64(format!("{u}:{p}").as_bytes());
             (format!("Authorization: Basic {t}"), t)

@@ -327,7 +327,9 @@ impl Detector {
     /// **Finds** the value of any name ending in `authorization` (`Authorization`,
     /// `Proxy-Authorization`, ASCII case-insensitive) after `:` or `=`, as a JSON key or as
     /// a span attribute key: a quoted value up to its closing quote, an unquoted one to the
-    /// end of the line. A known scheme in front (`Bearer`, `Basic`, `Token`, `Digest`,
+    /// end of the line, or to the closing quote when the whole header is one quoted string
+    /// (`curl -H "Authorization: Bearer …" https://…`; `\"` inside double quotes is
+    /// skipped). A known scheme in front (`Bearer`, `Basic`, `Token`, `Digest`,
     /// `Negotiate`, `NTLM`, `ApiKey`, `DPoP`, `HOBA`, `Mutual`, `AWS4-HMAC-SHA256`) is
     /// kept. Also, anywhere: `Bearer`/`bearer` followed by a token of 16+ characters that
     /// mixes letters and digits, and `Basic` followed by base64 of printable text
@@ -337,7 +339,7 @@ impl Detector {
     /// `BEARER`; bare `Basic` values that do not decode to `user:password`.
     ///
     /// **Also removes** everything after an unquoted `Authorization:` to the end of the
-    /// line, whatever it is.
+    /// line (or to the closing quote of a quoted header), whatever it is.
     ///
     /// # Examples
     ///
@@ -348,6 +350,10 @@ impl Detector {
     /// assert_eq!(r.redact("use bearer 9f8e7d6c5b4a39281706f5e4 here"), "use bearer [auth_header] here");
     /// assert_eq!(r.redact("use Bearer abcdefghijklmnopqrstuvwxyz"), "use Bearer abcdefghijklmnopqrstuvwxyz"); // missed
     /// assert_eq!(r.redact("Authorization: Token abc, then more text"), "Authorization: Token [auth_header]");
+    /// assert_eq!(
+    ///     r.redact(r#"curl -H "Authorization: Bearer abc123def456" https://api.example.com"#),
+    ///     r#"curl -H "Authorization: Bearer [auth_header]" https://api.example.com"#,
+    /// );
     /// # Ok::<(), genai_otel::BuildError>(())
     /// ```
     pub const AUTH_HEADER: Detector = Detector(1 << 8);
@@ -1262,10 +1268,14 @@ fn assignment(bytes: &[u8], op: usize, enabled: Detector) -> Option<Accepted> {
         Some(b'{' | b'[') | None => return None,
         Some(_) => {
             // An unquoted `Authorization` value runs to the end of the line
-            // (`Digest username="a", response="…"`).
+            // (`Digest username="a", response="…"`), or to the closing quote
+            // when the whole header is quoted (`-H "Authorization: Bearer …"`).
             let rest = bytes.get(i..)?;
             let len = if kind == KeyKind::Authorization {
-                memchr::memchr2(b'\n', b'\r', rest)
+                let line = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
+                header_quote(bytes, ks, ke)
+                    .and_then(|q| closing_quote(rest.get(..line)?, q))
+                    .or(Some(line))
             } else {
                 rest.iter().position(|&c| {
                     c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b',' | b';' | b'&')
@@ -1280,6 +1290,28 @@ fn assignment(bytes: &[u8], op: usize, enabled: Detector) -> Option<Accepted> {
         span: vs + span.start..vs + span.end,
         detector,
     })
+}
+
+/// The quote that opens a header written as one quoted string
+/// (`"Authorization: …"`, `'Proxy-Authorization: …'`): the byte before the
+/// key `ks..ke`, if it is a quote and the key is not closed by the same
+/// quote (`"Authorization": "…"` is a key and a quoted value).
+fn header_quote(bytes: &[u8], ks: usize, ke: usize) -> Option<u8> {
+    let q = prev(bytes, ks).filter(|&q| q == b'"' || q == b'\'')?;
+    (bytes.get(ke) != Some(&q)).then_some(q)
+}
+
+/// The offset of the first `q` in `s` not escaped by a backslash (inside
+/// double quotes only, as in shells and most languages).
+fn closing_quote(s: &[u8], q: u8) -> Option<usize> {
+    let mut j = 0;
+    while let Some(&c) = s.get(j) {
+        if c == q {
+            return Some(j);
+        }
+        j += if c == b'\\' && q == b'"' { 2 } else { 1 };
+    }
+    None
 }
 
 /// Cheap test run at a candidate byte before the automaton is started there.
