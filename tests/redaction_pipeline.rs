@@ -364,6 +364,11 @@ fn other_api_key() -> BoxedStrategy<Secret> {
         "xai-[A-Za-z0-9]{80}".prop_map(same),
         "pplx-[A-Za-z0-9]{48}".prop_map(same),
         "dop_v1_[a-f0-9]{64}".prop_map(same),
+        (
+            "(ptb\\.|canary\\.)?discord(app)?",
+            "[0-9]{17,19}/[A-Za-z0-9_-]{68}"
+        )
+            .prop_map(|(h, p)| { (format!("https://{h}.com/api/webhooks/{p}"), p) }),
     ]
     .boxed()
 }

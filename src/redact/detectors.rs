@@ -576,11 +576,13 @@ impl Detector {
     /// ```
     pub const HUGGINGFACE_TOKEN: Detector = Detector(1 << 18);
     /// Prefixed tokens of other providers (`other_api_key`): GitLab, npm, PyPI, SendGrid,
-    /// Groq, Replicate, xAI, Perplexity, DigitalOcean.
+    /// Groq, Replicate, xAI, Perplexity, DigitalOcean; Discord webhook URLs.
     ///
     /// **Finds** GitLab `glpat-`, npm `npm_`, PyPI `pypi-`, SendGrid `SG.….…`, Groq `gsk_`,
     /// Replicate `r8_`, xAI `xai-`, Perplexity `pplx-` and DigitalOcean `dop_v1_` tokens at
-    /// the start of a word, 24 characters or more.
+    /// the start of a word, 24 characters or more; and Discord webhook URLs
+    /// `https://discord.com/api/webhooks/<id>/<token>` (also `discordapp.com`, `ptb.` and
+    /// `canary.`), replaced from `://` on like Slack's.
     ///
     /// **Misses** keys without a distinctive prefix (Azure, Mistral, Cohere and many
     /// others): those are found only by their variable name (`generic_secret`).
@@ -593,6 +595,10 @@ impl Detector {
     /// # use genai_otel::{Detector, Redactor};
     /// let r = Redactor::builder().builtin(Detector::ALL).build()?;
     /// assert_eq!(r.redact("gitlab glpat-xxxxxxxxxxxxxxxxxxxx"), "gitlab [other_api_key]");
+    /// assert_eq!(
+    ///     r.redact("post to https://discord.com/api/webhooks/123456789012345678/AbC-dEf_0123456789abcdefghij now"),
+    ///     "post to https[other_api_key] now"
+    /// );
     /// assert_eq!(r.redact("MISTRAL_API_KEY=Xy12Ab34Cd56Ef78"), "MISTRAL_API_KEY=[generic_secret]");
     /// # Ok::<(), genai_otel::BuildError>(())
     /// ```
@@ -898,6 +904,12 @@ pub(crate) static BUILTINS: &[Builtin] = &[
         Detector::SLACK_TOKEN,
         r"://hooks\.slack\.com/services/[A-Za-z0-9_/-]+",
         Refine::MinLen(43),
+    ),
+    b(
+        // Starts at the `:` of `https://`, as Slack's webhook does.
+        Detector::OTHER_API_KEY,
+        r"://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]+",
+        Refine::MinLen(50),
     ),
     b(
         Detector::STRIPE_KEY,
@@ -1399,12 +1411,12 @@ fn ipv6_context(bytes: &[u8], i: usize) -> bool {
 }
 
 /// `://user:password@`: a `:` and then an `@` before the authority ends;
-/// or a Slack webhook URL.
+/// or a Slack or Discord webhook URL.
 fn url_credentials_context(bytes: &[u8], i: usize) -> bool {
     if bytes.get(i + 1..i + 3) != Some(b"//") {
         return false;
     }
-    if bytes.get(i + 3..i + 18) == Some(b"hooks.slack.com") {
+    if bytes.get(i + 3..i + 18) == Some(b"hooks.slack.com") || discord_host(bytes, i + 3) {
         return true;
     }
     let mut colon = false;
@@ -1418,6 +1430,17 @@ fn url_credentials_context(bytes: &[u8], i: usize) -> bool {
         }
     }
     false
+}
+
+/// `discord.com`, `discordapp.com`, or either behind `ptb.` / `canary.`,
+/// at `at` (the host of a Discord webhook URL).
+fn discord_host(bytes: &[u8], at: usize) -> bool {
+    let host = bytes.get(at..).unwrap_or_default();
+    let host = host
+        .strip_prefix(b"ptb.")
+        .or_else(|| host.strip_prefix(b"canary."))
+        .unwrap_or(host);
+    host.starts_with(b"discord.com/") || host.starts_with(b"discordapp.com/")
 }
 
 fn iban_context(bytes: &[u8], i: usize) -> bool {
