@@ -202,6 +202,24 @@ fn labels_name_the_specific_detector_after_a_variable_name() {
 }
 
 #[test]
+fn a_secret_keys_value_is_labelled_by_what_it_is_in_json_as_in_text() {
+    let r = all();
+    assert_eq!(
+        r.redact("api_key=sk-proj-QIYWD2jZ1a7BmScVUbHte3xJitZU8vNx"),
+        "api_key=[openai_key]"
+    );
+    assert_eq!(
+        r.redact(r#"{"api_key": "sk-proj-QIYWD2jZ1a7BmScVUbHte3xJitZU8vNx", "token": "ghp_iT6QLWhtjNZ8JJ7P3JIAVWEqt4H2hIcEdoxu"}"#),
+        r#"{"api_key": "[openai_key]", "token": "[github_token]"}"#
+    );
+    // A value no other detector names keeps the key's label.
+    assert_eq!(
+        r.redact(r#"{"api_key": "abc123def456", "password": "ana@example.com"}"#),
+        r#"{"api_key": "[generic_secret]", "password": "[generic_secret]"}"#
+    );
+}
+
+#[test]
 fn a_quoted_authorization_header_ends_at_its_closing_quote() {
     let r = all();
     for (text, expected) in [

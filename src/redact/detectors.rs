@@ -614,7 +614,9 @@ impl Detector {
     /// (`DB_PASSWORD`, `client_secret`, `x-api-key`, `Cookie`); and, with the same names,
     /// the scalar value of a JSON key at any depth and of a span attribute key (or its last
     /// `.` segment). An unquoted value ends at whitespace, a quote, `,`, `;` or `&`; a
-    /// quoted one at its closing quote or the end of the line.
+    /// quoted one at its closing quote or the end of the line. A value that another
+    /// detector recognises whole is labelled by that detector, in text, JSON and span
+    /// attributes alike (`"api_key": "sk-proj-…"` becomes `"[openai_key]"`).
     ///
     /// **Misses** secrets in prose (`my password is hunter2`), other names (`pass`, `pin`,
     /// `key`, `auth`) and operators (`--password hunter2`, `password -> x`), the part of an

@@ -999,9 +999,14 @@ impl Redactor {
                 ) else {
                     return self.failed();
                 };
+                let label = self
+                    .shared()
+                    .engine
+                    .label_of(value, span)
+                    .unwrap_or_else(|| det.label());
                 let mut out = String::with_capacity(value.len());
                 out.push_str(head);
-                self.write_token(&mut out, det.label(), secret);
+                self.write_token(&mut out, label, secret);
                 out.push_str(tail);
                 Cow::Owned(out)
             }

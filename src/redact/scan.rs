@@ -908,6 +908,15 @@ impl Engine {
     }
 
     /// The label of a built-in (other than an assignment) that accepts
+    /// exactly `span` of `text`: what a secret-bearing key's value is
+    /// (`"api_key": "sk-proj-…"` is an `openai_key`).
+    pub(crate) fn label_of(&self, text: &str, span: Range<usize>) -> Option<&'static str> {
+        let re = self.re.as_ref()?;
+        let mut cache = self.anchored.as_ref().map(|dfa| dfa.caches.get());
+        self.value_label(re, &mut cache, text, &span)
+    }
+
+    /// The label of a built-in (other than an assignment) that accepts
     /// exactly `span`.
     fn value_label(
         &self,
