@@ -171,11 +171,21 @@ const POSITIVE: &[(&str, &str, &str)] = &[
         "private_key",
     ),
     ("truncated -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0", "MIIEvQIBADANBgkqhkiG9w0", "private_key"),
+    (
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0K1zYBCADGw0xXabc\n=Xy1z\n-----END PGP PRIVATE KEY BLOCK-----\nafter",
+        "lQOYBF0K1zYBCADGw0xXabc",
+        "private_key",
+    ),
     ("password=hunter2", "hunter2", "generic_secret"),
     ("DB_PASSWORD = 'correct horse battery staple'", "correct horse battery staple", "generic_secret"),
     ("secret: s3cr3t-value", "s3cr3t-value", "generic_secret"),
     ("api_key=abc123def456", "abc123def456", "generic_secret"),
     ("x-api-key: 0123456789abcdef", "0123456789abcdef", "generic_secret"),
+    (
+        "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Zm9vYmFyYmF6cXV4MTIzNA==;EndpointSuffix=core.windows.net",
+        "Zm9vYmFyYmF6cXV4MTIzNA==",
+        "generic_secret",
+    ),
     ("{\"client_secret\": \"shh-it-is-secret\", truncated", "shh-it-is-secret", "generic_secret"),
     ("GET /v1/items?token=tok_abcdef123&page=2", "tok_abcdef123", "generic_secret"),
 ];

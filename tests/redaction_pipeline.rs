@@ -275,14 +275,21 @@ fn url_credentials() -> BoxedStrategy<Secret> {
 
 fn private_key() -> BoxedStrategy<Secret> {
     (
-        prop::sample::select(vec!["", "RSA ", "EC ", "OPENSSH ", "ENCRYPTED "]),
+        prop::sample::select(vec![
+            ("", ""),
+            ("RSA ", ""),
+            ("EC ", ""),
+            ("OPENSSH ", ""),
+            ("ENCRYPTED ", ""),
+            ("PGP ", " BLOCK"),
+        ]),
         "[A-Za-z0-9+/]{40,64}",
         "[A-Za-z0-9+/]{8,64}",
     )
-        .prop_map(|(kind, body, more)| {
+        .prop_map(|((kind, block), body, more)| {
             (
                 format!(
-                    "-----BEGIN {kind}PRIVATE KEY-----\n{body}\n{more}==\n-----END {kind}PRIVATE KEY-----"
+                    "-----BEGIN {kind}PRIVATE KEY{block}-----\n{body}\n{more}==\n-----END {kind}PRIVATE KEY{block}-----"
                 ),
                 body,
             )

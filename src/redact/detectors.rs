@@ -34,7 +34,7 @@ use super::validate::{self, is_alnum, is_word, prev, KeyKind};
 /// | `jwt` | `eyJ….eyJ….sig` | three dot-separated base64url parts |
 /// | `auth_header` | `Authorization: Bearer …` / `Basic …` (any scheme), bare `Bearer <token>` and `Basic <base64>` | Basic decodes to `user:password`; bare Bearer tokens mix letters and digits |
 /// | `url_credentials` | `scheme://user:password@host` | the `user:password` part |
-/// | `private_key` | PEM `-----BEGIN … PRIVATE KEY-----` blocks | to the END line, or to the end of text if it is missing |
+/// | `private_key` | PEM `-----BEGIN … PRIVATE KEY-----` blocks, PGP `… PRIVATE KEY BLOCK` | to the END line, or to the end of text if it is missing |
 /// | `openai_key` | `sk-…`, `sk-proj-…`, `sk-svcacct-…` | length |
 /// | `anthropic_key` | `sk-ant-…` | length |
 /// | `aws_key` | access key ids `AKIA…` / `ASIA…`; secret keys after `aws_secret_access_key=` / `AWS_SECRET_KEY:` | length, variable name |
@@ -382,13 +382,14 @@ impl Detector {
     /// PEM private-key blocks (`private_key`).
     ///
     /// **Finds** a `-----BEGIN … PRIVATE KEY-----` header (PKCS#8, RSA, EC, DSA, OpenSSH,
-    /// encrypted) and replaces the whole block through the matching `-----END … PRIVATE
-    /// KEY-----` line, or to the end of the text if that line is missing (a truncated key).
+    /// encrypted) or a PGP `-----BEGIN PGP PRIVATE KEY BLOCK-----` and replaces the whole
+    /// block through the next `-----END … PRIVATE KEY-----` (or `… PRIVATE KEY
+    /// BLOCK-----`) line, or to the end of the text if there is none (a truncated key).
     /// A replacement that swallowed the header (an unquoted `Authorization:` value before
     /// it on the same line) is extended over the block.
     ///
-    /// **Misses** PGP key blocks (`-----BEGIN PGP PRIVATE KEY BLOCK-----`), PuTTY `.ppk`
-    /// files, JWK private keys, and key material without its header.
+    /// **Misses** PuTTY `.ppk` files, JWK private keys, and key material without its
+    /// header.
     ///
     /// **Also removes** nothing else.
     ///
@@ -402,7 +403,9 @@ impl Detector {
     ///     "[private_key]\nok"
     /// );
     /// let pgp = "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF0xyz\n-----END PGP PRIVATE KEY BLOCK-----";
-    /// assert_eq!(r.redact(pgp), pgp); // missed
+    /// assert_eq!(r.redact(pgp), "[private_key]");
+    /// let public = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQENBF0xyz\n-----END PGP PUBLIC KEY BLOCK-----";
+    /// assert_eq!(r.redact(public), public);
     /// # Ok::<(), genai_otel::BuildError>(())
     /// ```
     pub const PRIVATE_KEY: Detector = Detector(1 << 10);
@@ -609,7 +612,7 @@ impl Detector {
     /// **Finds** the value after `=` or `:` (optionally quoted, spaces around the operator
     /// allowed) when the name before it ends, ignoring ASCII case and the separators `_ -
     /// .`, in `password`, `passwd`, `pwd`, `passphrase`, `passcode`, `secret`, `secrets`,
-    /// `secretkey`, `apikey`, `token`, `accesskey`, `privatekey`, `signingkey`,
+    /// `secretkey`, `apikey`, `token`, `accesskey`, `accountkey`, `privatekey`, `signingkey`,
     /// `encryptionkey`, `credential`, `credentials`, `sessionid` or `cookie`
     /// (`DB_PASSWORD`, `client_secret`, `x-api-key`, `Cookie`); and, with the same names,
     /// the scalar value of a JSON key at any depth and of a span attribute key (or its last
@@ -863,7 +866,7 @@ const fn b(detector: Detector, pattern: &'static str, refine: Refine) -> Builtin
 pub(crate) static BUILTINS: &[Builtin] = &[
     b(
         Detector::PRIVATE_KEY,
-        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----|[\s\S]*)",
+        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[\s\S]*)",
         Refine::MinLen(1),
     ),
     b(

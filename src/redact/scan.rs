@@ -172,8 +172,8 @@ enum Tail {
 /// The private-key built-in, `PEM_HEAD(?:[\s\S]*?PEM_END|[\s\S]*)`, is
 /// split into its header and [`Tail::Until`] the END line: every byte of
 /// the body would be a match state of the lazy DFA (the `[\s\S]*` branch).
-const PEM_HEAD: &str = r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----";
-const PEM_END: &str = r"-----END[A-Z0-9 ]*PRIVATE KEY-----";
+const PEM_HEAD: &str = r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----";
+const PEM_END: &str = r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----";
 
 /// Byte-table entries.
 const NONE: u8 = 0;
@@ -273,17 +273,23 @@ fn split_pem(pattern: &str) -> Option<(Hir, Option<Tail>)> {
     Some((parse(PEM_HEAD).ok()?, Some(Tail::Until(Box::new(until)))))
 }
 
+/// A PEM title that ends a private key's header or END line: `… PRIVATE
+/// KEY` or PGP's `… PRIVATE KEY BLOCK`.
+fn is_private_key_title(title: &[u8]) -> bool {
+    title.ends_with(b"PRIVATE KEY") || title.ends_with(b"PRIVATE KEY BLOCK")
+}
+
 /// The literal start of every `PEM_END` match.
 const PEM_END_LEAD: &[u8] = b"-----END";
 
 /// The end of the first match of `PEM_END` in `body`: the first
 /// `-----END` (found by `finder`) followed by a run of `[A-Z0-9 ]` that
-/// ends in `PRIVATE KEY`, then `-----`. The match has only that possible
-/// end, since `PRIVATE KEY` is in the class and the `-` after it is not.
+/// ends in `PRIVATE KEY` or `PRIVATE KEY BLOCK` (PGP), then `-----`. The
+/// match has only that possible end, since both titles are in the class
+/// and the `-` after them is not.
 /// The same as an unanchored search of the regex, without its per-search
 /// overhead (a PEM block is about one secret in twenty of dense text).
 fn find_pem_end(finder: &memchr::memmem::Finder<'_>, body: &[u8]) -> Option<usize> {
-    const TITLE: &[u8] = b"PRIVATE KEY";
     let mut from = 0;
     while let Some(found) = body.get(from..).and_then(|rest| finder.find(rest)) {
         let at = from + found;
@@ -294,8 +300,9 @@ fn find_pem_end(finder: &memchr::memmem::Finder<'_>, body: &[u8]) -> Option<usiz
                 .count()
         });
         let run_end = run_start + run;
-        if run >= TITLE.len()
-            && body.get(run_end - TITLE.len()..run_end) == Some(TITLE)
+        if body
+            .get(run_start..run_end)
+            .is_some_and(is_private_key_title)
             && body.get(run_end..).is_some_and(|r| r.starts_with(b"-----"))
         {
             return Some(run_end + 5);
@@ -1348,6 +1355,10 @@ mod tests {
             "-----END  PRIVATE KEY-----",
             "-----ENDPRIVATE KEY-----",
             "-----END X PRIVATE KEYPRIVATE KEY-----",
+            "-----END PGP PRIVATE KEY BLOCK-----",
+            "-----END PGP PRIVATE KEY BLOCK BLOCK-----",
+            "-----END PRIVATE KEY BLOCKS-----",
+            " BLOCK-----",
             "-----END",
             "-----",
             "MIIEvQ",

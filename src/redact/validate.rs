@@ -502,6 +502,8 @@ const SECRET_SUFFIXES: &[&[u8]] = &[
     b"apikey",
     b"token",
     b"accesskey",
+    // Azure Storage connection strings (`AccountKey=…`).
+    b"accountkey",
     b"privatekey",
     b"signingkey",
     b"encryptionkey",
