@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, IsTerminal, Write};
+use std::ops::ControlFlow;
 
 use clap::Args;
 use genai_otel::timeline::format_duration;
@@ -98,6 +99,7 @@ pub(crate) fn run(args: &ListArgs) -> Result<(), CliError> {
         let mut top = TopN::new(args.limit);
         let stats = source.scan(None, &mut |span| {
             summaries.add(&span, &mut |done| top.push(done));
+            ControlFlow::Continue(())
         })?;
         summaries.finish(&mut |done| top.push(done));
         stats.warn();
@@ -167,8 +169,12 @@ fn stream_all(
         failed: None,
     };
     let stats = source.scan(None, &mut |span| {
-        if printer.failed.is_none() {
-            summaries.add(&span, &mut |done| printer.push(&done));
+        summaries.add(&span, &mut |done| printer.push(&done));
+        // Output gone (`| head` exited): stop reading the store.
+        if printer.failed.is_some() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
         }
     })?;
     summaries.finish(&mut |done| printer.push(&done));

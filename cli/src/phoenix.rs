@@ -9,6 +9,7 @@
 //! The HTTP client is `reqwest::blocking`, already compiled into every build of the library
 //! for OTLP/HTTP export, with the same features (no TLS): plain `http://` URLs only.
 
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use genai_otel::otlp_json::{
@@ -105,16 +106,21 @@ impl Phoenix {
     pub(crate) fn scan(
         &self,
         trace_ids: Option<&[String]>,
-        each: &mut dyn FnMut(SpanRecord),
+        each: &mut dyn FnMut(SpanRecord) -> ControlFlow<()>,
     ) -> Result<ScanStats, CliError> {
         let mut stats = ScanStats::default();
         match trace_ids {
             Some(ids) => {
                 for chunk in ids.chunks(IDS_PER_REQUEST) {
-                    self.scan_pages(chunk, &mut stats, each)?;
+                    if self.scan_pages(chunk, &mut stats, each)?.is_break() {
+                        break;
+                    }
                 }
             }
-            None => self.scan_pages(&[], &mut stats, each)?,
+            None => {
+                // Stopped or not, the stats so far are the answer.
+                let _stopped = self.scan_pages(&[], &mut stats, each)?;
+            }
         }
         Ok(stats)
     }
@@ -123,8 +129,8 @@ impl Phoenix {
         &self,
         trace_ids: &[String],
         stats: &mut ScanStats,
-        each: &mut dyn FnMut(SpanRecord),
-    ) -> Result<(), CliError> {
+        each: &mut dyn FnMut(SpanRecord) -> ControlFlow<()>,
+    ) -> Result<ControlFlow<()>, CliError> {
         let mut cursor: Option<String> = None;
         loop {
             let mut url = self.endpoint(&["v1", "projects", &self.project, "spans"])?;
@@ -149,7 +155,9 @@ impl Phoenix {
                 match span_from_json(item) {
                     Ok(span) => {
                         stats.spans += 1;
-                        each(span);
+                        if each(span).is_break() {
+                            return Ok(ControlFlow::Break(()));
+                        }
                     }
                     Err(why) => {
                         stats.skipped += 1;
@@ -167,7 +175,7 @@ impl Phoenix {
                 Some(next) if cursor.as_deref() != Some(next.as_str()) && !data.is_empty() => {
                     cursor = Some(next);
                 }
-                _ => return Ok(()),
+                _ => return Ok(ControlFlow::Continue(())),
             }
         }
     }

@@ -9,6 +9,7 @@
 //! skipped and counted; the commands print one warning naming the first of them.
 
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -113,12 +114,13 @@ impl Source {
         }
     }
 
-    /// Hands every span to `each`. With `trace_ids` (full 32-character ids), a backend that
-    /// can filter returns only those traces; files are always read whole.
+    /// Hands every span to `each`, until `each` breaks (its output went away: `list --limit
+    /// 0 | head`). With `trace_ids` (full 32-character ids), a backend that can filter
+    /// returns only those traces; files are always read whole.
     pub(crate) fn scan(
         &self,
         trace_ids: Option<&[String]>,
-        each: &mut dyn FnMut(SpanRecord),
+        each: &mut dyn FnMut(SpanRecord) -> ControlFlow<()>,
     ) -> Result<ScanStats, CliError> {
         match self {
             Source::Files { path, .. } => scan_files(path, each),
@@ -127,7 +129,10 @@ impl Source {
     }
 }
 
-fn scan_files(path: &Path, each: &mut dyn FnMut(SpanRecord)) -> Result<ScanStats, CliError> {
+fn scan_files(
+    path: &Path,
+    each: &mut dyn FnMut(SpanRecord) -> ControlFlow<()>,
+) -> Result<ScanStats, CliError> {
     let reader = SpanReader::open(path).map_err(|err| match err {
         StoreError::NotFound { .. } => CliError::failed(format!(
             "{err}; or pass an OTLP/JSON file or directory as SOURCE, or --phoenix URL"
@@ -139,7 +144,9 @@ fn scan_files(path: &Path, each: &mut dyn FnMut(SpanRecord)) -> Result<ScanStats
         match record {
             Ok(span) => {
                 stats.spans += 1;
-                each(span);
+                if each(span).is_break() {
+                    break;
+                }
             }
             Err(err) => {
                 stats.skipped += 1;
@@ -277,6 +284,7 @@ pub(crate) fn collect_traces(
                 }
             }
         }
+        ControlFlow::Continue(())
     })?;
     stats.warn();
     let mut out: Vec<(String, Vec<SpanRecord>)> = Vec::new();

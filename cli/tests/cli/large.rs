@@ -2,6 +2,8 @@
 //! 50,000-trace store (the same). The 100,000-trace measurement is a documented command
 //! (`cli/examples/gen_store.rs`, figures in `cli/README.md`), not part of the test suite.
 
+use std::io::BufRead;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{cli, json_lines, TempDir};
@@ -95,6 +97,50 @@ fn list_streams_a_5k_trace_store() {
         })
         .count();
     assert_eq!(by_tenant.len(), expected);
+}
+
+/// `genai-otel list --limit 0 | head -1`: once its output is closed, `list` stops reading
+/// the store instead of reading the rest of it first. The store ends with an unreadable
+/// line, and only a scan that reaches the end warns about it.
+#[test]
+fn list_stops_reading_the_store_when_its_output_is_closed() {
+    let dir = TempDir::new("closed-output");
+    let store = dir.path().join("store");
+    gen::write_store(&store, TRACES, 25, 40).expect("write store");
+    // A file that sorts after the generated ones.
+    std::fs::write(
+        store.join("traces-20260603T190000Z-1-000000.jsonl"),
+        "not a span\n",
+    )
+    .expect("unreadable line");
+    let store_arg = store.to_str().expect("utf-8 path");
+    let args = ["list", store_arg, "--limit", "0", "--json"];
+    const WARNING: &str = "skipped an unreadable line";
+
+    // Read to the end, the scan reaches the last file.
+    let whole = cli(&args);
+    assert_eq!(whole.ok().lines().count() as u64, TRACES);
+    assert!(whole.stderr.contains(WARNING), "{}", whole.stderr);
+
+    // Read one row and close: about 1.5 MB of rows stay unread, far more than the pipe
+    // holds, so `list` writes into a closed pipe long before the end of the store.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_genai-otel"))
+        .args(args)
+        .env_remove("GENAI_OTEL_STORE_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn genai-otel");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("first row");
+    assert!(first.starts_with('{'), "{first}");
+    let closed = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&closed.stderr);
+    assert!(closed.status.success(), "{stderr}");
+    assert!(!stderr.contains(WARNING), "read to the end: {stderr}");
 }
 
 /// Peak resident set size, in bytes, of `genai-otel args…` (output discarded), from the
