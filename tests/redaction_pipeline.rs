@@ -391,6 +391,8 @@ fn generic_secret() -> BoxedStrategy<Secret> {
                 format!("DB_PASSWORD = '{p}'"),
                 format!("x-api-key: {p}"),
                 format!("client_secret={p}"),
+                format!("mysql --password {p} -h db"),
+                format!("cli --api-key \"{p}\""),
             ])
             .prop_map(move |text| (text, p.clone()))
         })

@@ -607,10 +607,12 @@ impl Detector {
     /// ```
     pub const OTHER_API_KEY: Detector = Detector(1 << 19);
     /// Values assigned to secret-bearing names (`generic_secret`): `password=…`,
-    /// `"api_key": …`.
+    /// `"api_key": …`, `--password …`.
     ///
     /// **Finds** the value after `=` or `:` (optionally quoted, spaces around the operator
-    /// allowed) when the name before it ends, ignoring ASCII case and the separators `_ -
+    /// allowed), or after blanks following a command-line flag (`--password hunter2`,
+    /// `--api-key "…"`; not when the next word is another flag or a shell operator), when
+    /// the name before it ends, ignoring ASCII case and the separators `_ -
     /// .`, in `password`, `passwd`, `pwd`, `passphrase`, `passcode`, `secret`, `secrets`,
     /// `secretkey`, `apikey`, `token`, `accesskey`, `accountkey`, `privatekey`, `signingkey`,
     /// `encryptionkey`, `credential`, `credentials`, `sessionid` or `cookie`
@@ -622,7 +624,8 @@ impl Detector {
     /// attributes alike (`"api_key": "sk-proj-…"` becomes `"[openai_key]"`).
     ///
     /// **Misses** secrets in prose (`my password is hunter2`), other names (`pass`, `pin`,
-    /// `key`, `auth`) and operators (`--password hunter2`, `password -> x`), the part of an
+    /// `key`, `auth`), operators (`password -> x`) and single-dash flags (`-p hunter2`), the
+    /// part of an
     /// unquoted value after a space (`password=correct horse` keeps `horse`), and a name
     /// holding a JSON object or array (its leaves are only scanned like any text).
     ///
@@ -637,6 +640,10 @@ impl Detector {
     /// assert_eq!(r.redact("DB_PASSWORD = 's3cr3t'"), "DB_PASSWORD = '[generic_secret]'");
     /// assert_eq!(r.redact(r#"{"client_secret": "shh"}"#), r#"{"client_secret": "[generic_secret]"}"#);
     /// assert_eq!(r.redact("my password is hunter2"), "my password is hunter2"); // missed
+    /// assert_eq!(
+    ///     r.redact("mysql -u root --password hunter22 --max-tokens 512"),
+    ///     "mysql -u root --password [generic_secret] --max-tokens 512"
+    /// );
     /// assert_eq!(r.redact("password=correct horse"), "password=[generic_secret] horse");
     /// assert_eq!(r.redact("token: 512, max_tokens: 512"), "token: [generic_secret], max_tokens: 512");
     /// # Ok::<(), genai_otel::BuildError>(())
@@ -841,6 +848,9 @@ pub(crate) enum Refine {
     Ipv6,
     Iban,
     Assignment,
+    /// A command-line flag with a secret-bearing name and its value
+    /// (`--password hunter2`).
+    Flag,
 }
 
 /// One built-in pattern.
@@ -991,6 +1001,11 @@ pub(crate) static BUILTINS: &[Builtin] = &[
         r"[:=]",
         Refine::Assignment,
     ),
+    b(
+        Detector(Detector::AUTH_HEADER.0 | Detector::AWS_KEY.0 | Detector::GENERIC_SECRET.0),
+        r"--[A-Za-z]",
+        Refine::Flag,
+    ),
 ];
 
 /// An accepted candidate: the span to replace and the detector it counts as.
@@ -1080,6 +1095,7 @@ impl Builtin {
             Refine::Ipv6 => ipv6(bytes, m, floor),
             Refine::Iban => iban(bytes, m.start, floor),
             Refine::Assignment => assignment(bytes, m.start, enabled),
+            Refine::Flag => flag(bytes, m.start, enabled),
         }
     }
 }
@@ -1268,7 +1284,69 @@ fn assignment(bytes: &[u8], op: usize, enabled: Detector) -> Option<Accepted> {
     while matches!(bytes.get(i), Some(b' ' | b'\t')) {
         i += 1;
     }
-    let (vs, ve) = match bytes.get(i) {
+    let (vs, ve) = value_at(bytes, i, kind, (ks, ke))?;
+    let span = secret_value_span(bytes.get(vs..ve)?, kind)?;
+    Some(Accepted {
+        span: vs + span.start..vs + span.end,
+        detector,
+    })
+}
+
+/// `--password hunter2`, `--api-key "…"`: the value after a flag whose name
+/// is secret-bearing, separated by blanks (`--password=…` is an assignment).
+/// The flag starts a word; a value that is another flag or a shell operator
+/// (`--with-token < file`) is none.
+fn flag(bytes: &[u8], start: usize, enabled: Detector) -> Option<Accepted> {
+    if prev(bytes, start).is_some_and(|c| is_ident_byte(c) || c == b'-') {
+        return None;
+    }
+    let name = flag_name(bytes, start)?;
+    let (ks, ke) = (start + 2, start + 2 + name.len());
+    let kind = validate::key_kind(name)?;
+    let detector = key_detector(kind, enabled)?;
+    let mut i = ke;
+    while matches!(bytes.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    if i == ke || matches!(bytes.get(i), Some(b'-' | b'<' | b'>' | b'|' | b'&' | b';')) {
+        return None;
+    }
+    let (vs, ve) = value_at(bytes, i, kind, (ks, ke))?;
+    let span = secret_value_span(bytes.get(vs..ve)?, kind)?;
+    Some(Accepted {
+        span: vs + span.start..vs + span.end,
+        detector,
+    })
+}
+
+/// The name of the flag whose `--` is at `start` (at most 128 bytes).
+fn flag_name(bytes: &[u8], start: usize) -> Option<&[u8]> {
+    let rest = bytes.get(start + 2..)?;
+    let n = rest
+        .iter()
+        .take(128)
+        .take_while(|&&c| is_ident_byte(c) || c == b'-')
+        .count();
+    rest.get(..n)
+}
+
+/// `[A-Za-z0-9_]`.
+fn is_ident_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// The value that starts at `i`, after the operator of the key `key`
+/// (`ks..ke`): a quoted value to its closing quote (or the end of the
+/// line), an unquoted one to whitespace, a quote, `,`, `;` or `&`, and an
+/// unquoted `Authorization` value to the end of the line or the closing
+/// quote of a quoted header. `None` for a JSON object or array, or nothing.
+fn value_at(
+    bytes: &[u8],
+    i: usize,
+    kind: KeyKind,
+    (ks, ke): (usize, usize),
+) -> Option<(usize, usize)> {
+    Some(match bytes.get(i) {
         Some(&q @ (b'"' | b'\'')) => {
             let vs = i + 1;
             let mut j = vs;
@@ -1301,11 +1379,6 @@ fn assignment(bytes: &[u8], op: usize, enabled: Detector) -> Option<Accepted> {
             .unwrap_or(rest.len());
             (i, i + len)
         }
-    };
-    let span = secret_value_span(bytes.get(vs..ve)?, kind)?;
-    Some(Accepted {
-        span: vs + span.start..vs + span.end,
-        detector,
     })
 }
 
@@ -1355,8 +1428,20 @@ pub(crate) fn precheck(bytes: &[u8], i: usize) -> bool {
             next.is_some_and(|n| matches!(n, b'1'..=b'9')) && !prev(bytes, i).is_some_and(is_alnum)
         }
         b'(' => next.is_some_and(|n| n.is_ascii_digit()),
+        b'-' => next == Some(b'-') && dashes_context(bytes, i),
         _ => true,
     }
+}
+
+/// After `--` at `i`: a secret-bearing flag name that starts a word, or a
+/// PEM header. Kept out of line: the flag check's key-name test would
+/// otherwise enlarge [`precheck`]'s frame, which every trigger byte pays.
+#[inline(never)]
+fn dashes_context(bytes: &[u8], i: usize) -> bool {
+    bytes.get(i + 2).is_some_and(u8::is_ascii_alphabetic)
+        && !prev(bytes, i).is_some_and(|c| is_ident_byte(c) || c == b'-')
+        && flag_name(bytes, i).is_some_and(|name| validate::key_kind(name).is_some())
+        || bytes.get(i..).is_some_and(|r| r.starts_with(b"-----BEGIN"))
 }
 
 /// Every digit-led built-in but IPv4 (card, SSN, phone) has at least 7

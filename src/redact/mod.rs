@@ -598,7 +598,7 @@ struct Inner {
 ///
 /// One pass per string, O(n) in its length, whatever the number of rules.
 /// The automaton is only started at candidate positions: bytes that can
-/// begin a match (digits, `@`, `:`, `=`, `+`, `(`) found 32 bytes at a time
+/// begin a match (digits, `@`, `:`, `=`, `+`, `(`, `-`) found 32 bytes at a time
 /// with vectorised compares and filtered by a cheap context check (a digit
 /// must start a run of 7+ digits or a dotted quad, so decimals and versions
 /// are skipped; a `:` must start an IPv6-like group that does not continue a

@@ -15,8 +15,8 @@
 //!   so that they can use SIMD "Teddy", called directly rather than through
 //!   the Aho-Corasick automaton (see [`LITERALS_PER_SEARCHER`]);
 //! * the other patterns (and literal-led ones whose first byte is a trigger
-//!   byte anyway, like `://`) contribute their possible first bytes (digits,
-//!   `@`, `:`, `=`, `+`, `(`) to a byte table. Each 32-byte chunk is turned
+//!   byte anyway, like `://` and `-----BEGIN`) contribute their possible first bytes (digits,
+//!   `@`, `:`, `=`, `+`, `(`, `-`) to a byte table. Each 32-byte chunk is turned
 //!   into a bit mask of trigger positions with vectorisable compares, and a
 //!   built-in trigger must pass a cheap context check ([`precheck`]) before
 //!   the automaton is started there.
@@ -878,7 +878,9 @@ impl Engine {
                 }
                 let label = match b.refine {
                     // `OPENAI_API_KEY=sk-…`: name the value by what it is.
-                    Refine::Assignment => self.value_label(re, cache, text, &acc.span),
+                    Refine::Assignment | Refine::Flag => {
+                        self.value_label(re, cache, text, &acc.span)
+                    }
                     _ => None,
                 }
                 .unwrap_or_else(|| acc.detector.label());
@@ -943,7 +945,9 @@ impl Engine {
         let input = Input::new(text).range(span.clone()).anchored(Anchored::Yes);
         let (rule, m) = self.find(re, cache, &input)?;
         match self.rules.get(rule)? {
-            Rule::Builtin(b) if !matches!(b.refine, Refine::Assignment) && m.end == span.end => {
+            Rule::Builtin(b)
+                if !matches!(b.refine, Refine::Assignment | Refine::Flag) && m.end == span.end =>
+            {
                 let acc = b.refine(text.as_bytes(), m, span.start, self.enabled)?;
                 (acc.span == *span).then(|| acc.detector.label())
             }
@@ -1212,13 +1216,15 @@ fn chunk_ranges(table: &[u8; 256]) -> Option<([u8; RANGES], [u8; RANGES])> {
     }
     let mut extra = 0;
     while ranges.len() > RANGES {
-        let (k, gap) = ranges
+        // Merge the neighbours whose gap costs least: a byte common in text
+        // (`,` between `+` and `-`) would put a bit in almost every chunk.
+        let (k, _) = ranges
             .windows(2)
             .enumerate()
-            .map(|(k, w)| (k, w[1].0 - w[0].1 - 1))
-            .min_by_key(|&(_, gap)| gap)?;
-        extra += usize::from(gap);
+            .map(|(k, w)| (k, (w[0].1 + 1..w[1].0).map(gap_cost).sum::<usize>()))
+            .min_by_key(|&(_, cost)| cost)?;
         let next = ranges.remove(k + 1);
+        extra += usize::from(next.0 - ranges[k].1 - 1);
         ranges[k].1 = next.1;
     }
     if extra > 24 {
@@ -1232,6 +1238,16 @@ fn chunk_ranges(table: &[u8; 256]) -> Option<([u8; RANGES], [u8; RANGES])> {
         span[k] = h - l;
     }
     Some((lo, span))
+}
+
+/// How much covering a non-trigger byte in a chunk range costs: bytes
+/// frequent in prose and code weigh more than the rest.
+fn gap_cost(b: u8) -> usize {
+    if b.is_ascii_alphanumeric() || matches!(b, b' ' | b',' | b'.' | b'\n' | b')' | b'/' | b'_') {
+        8
+    } else {
+        1
+    }
 }
 
 /// Bit `j` is set if `chunk[j]` falls in one of the ranges. The compares
@@ -1343,7 +1359,7 @@ mod tests {
         "+1 415 555 2671", "(415) 555-2671", "262-92-2594", "4111 1111 1111 1111", "4111111111111111",
         "DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432", "203.0.113.7", "1.2.3.4.5",
         "2001:db8::8a2e:370:7334", "fe80::1%eth0", "10:30", "%", "%en1", "fe80::1%", "::ffff:10.0.0.1%x",
-        "a::b:", "password=hunter2!",
+        "a::b:", "password=hunter2!", " --password hunter2", "--api-key \"x y\"", "--max-tokens 5",
         "api_key: \"sk-proj-abcdefghijklmnopqrstuvwxyz\"", "Authorization: Bearer abc.DEF",
         "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
     ];
@@ -1443,6 +1459,12 @@ mod tests {
     const PRECHECKS: &[(&str, usize, bool)] = &[
         // (text, candidate offset, passes the precheck)
         ("ip 10.0.0.1", 3, true),
+        ("run --password x", 4, true),
+        ("-----BEGIN PRIVATE KEY-----", 0, true),
+        ("a task-force", 6, false),
+        ("wait -- what", 5, false),
+        ("a--password x", 1, false),
+        ("---", 0, false),
         ("ip 192.168.001.254", 3, true),
         ("costs 42.50 now", 6, false),
         ("python 3.12", 7, false),

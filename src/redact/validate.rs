@@ -534,7 +534,11 @@ pub(crate) fn key_kind(ident: &[u8]) -> Option<KeyKind> {
     if tail.ends_with(b"authorization") {
         return Some(KeyKind::Authorization);
     }
-    if !SECRET_SUFFIXES.iter().any(|w| tail.ends_with(w)) {
+    // The last byte first: most names fail it without a slice compare.
+    if !SECRET_SUFFIXES
+        .iter()
+        .any(|w| tail.last() == w.last() && tail.ends_with(w))
+    {
         return None;
     }
     let lower_has = |needle: &[u8]| {
