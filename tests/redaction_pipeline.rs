@@ -393,6 +393,7 @@ fn generic_secret() -> BoxedStrategy<Secret> {
                 format!("client_secret={p}"),
                 format!("mysql --password {p} -h db"),
                 format!("cli --api-key \"{p}\""),
+                format!("ALTER USER app WITH PASSWORD '{p}';"),
             ])
             .prop_map(move |text| (text, p.clone()))
         })

@@ -610,9 +610,10 @@ impl Detector {
     /// `"api_key": …`, `--password …`.
     ///
     /// **Finds** the value after `=` or `:` (optionally quoted, spaces around the operator
-    /// allowed), or after blanks following a command-line flag (`--password hunter2`,
-    /// `--api-key "…"`; not when the next word is another flag or a shell operator), when
-    /// the name before it ends, ignoring ASCII case and the separators `_ -
+    /// allowed), after blanks following a command-line flag (`--password hunter2`,
+    /// `--api-key "…"`; not when the next word is another flag or a shell operator), or in
+    /// single quotes after the name and a blank (SQL's `PASSWORD 'x'`; also `IDENTIFIED BY
+    /// 'x'`), when the name before it ends, ignoring ASCII case and the separators `_ -
     /// .`, in `password`, `passwd`, `pwd`, `passphrase`, `passcode`, `secret`, `secrets`,
     /// `secretkey`, `apikey`, `token`, `accesskey`, `accountkey`, `privatekey`, `signingkey`,
     /// `encryptionkey`, `credential`, `credentials`, `sessionid` or `cookie`
@@ -624,8 +625,8 @@ impl Detector {
     /// attributes alike (`"api_key": "sk-proj-…"` becomes `"[openai_key]"`).
     ///
     /// **Misses** secrets in prose (`my password is hunter2`), other names (`pass`, `pin`,
-    /// `key`, `auth`), operators (`password -> x`) and single-dash flags (`-p hunter2`), the
-    /// part of an
+    /// `key`, `auth`), operators (`password -> x`), single-dash flags (`-p hunter2`), other
+    /// SQL forms (`SET PASSWORD FOR u = 'x'`), the part of an
     /// unquoted value after a space (`password=correct horse` keeps `horse`), and a name
     /// holding a JSON object or array (its leaves are only scanned like any text).
     ///
@@ -643,6 +644,10 @@ impl Detector {
     /// assert_eq!(
     ///     r.redact("mysql -u root --password hunter22 --max-tokens 512"),
     ///     "mysql -u root --password [generic_secret] --max-tokens 512"
+    /// );
+    /// assert_eq!(
+    ///     r.redact("ALTER USER app WITH PASSWORD 'Sup3r'; -- don't"),
+    ///     "ALTER USER app WITH PASSWORD '[generic_secret]'; -- don't"
     /// );
     /// assert_eq!(r.redact("password=correct horse"), "password=[generic_secret] horse");
     /// assert_eq!(r.redact("token: 512, max_tokens: 512"), "token: [generic_secret], max_tokens: 512");
@@ -851,6 +856,9 @@ pub(crate) enum Refine {
     /// A command-line flag with a secret-bearing name and its value
     /// (`--password hunter2`).
     Flag,
+    /// A quoted literal after a secret-bearing word and a blank (SQL's
+    /// `PASSWORD 'x'`, `IDENTIFIED BY 'x'`).
+    QuotedAfterName,
 }
 
 /// One built-in pattern.
@@ -1006,6 +1014,11 @@ pub(crate) static BUILTINS: &[Builtin] = &[
         r"--[A-Za-z]",
         Refine::Flag,
     ),
+    b(
+        Detector(Detector::AUTH_HEADER.0 | Detector::AWS_KEY.0 | Detector::GENERIC_SECRET.0),
+        r"'",
+        Refine::QuotedAfterName,
+    ),
 ];
 
 /// An accepted candidate: the span to replace and the detector it counts as.
@@ -1096,6 +1109,7 @@ impl Builtin {
             Refine::Iban => iban(bytes, m.start, floor),
             Refine::Assignment => assignment(bytes, m.start, enabled),
             Refine::Flag => flag(bytes, m.start, enabled),
+            Refine::QuotedAfterName => quoted_after_name(bytes, m.start, enabled),
         }
     }
 }
@@ -1319,6 +1333,50 @@ fn flag(bytes: &[u8], start: usize, enabled: Detector) -> Option<Accepted> {
     })
 }
 
+/// `PASSWORD 'x'`, `IDENTIFIED BY 'x'` (SQL), `token 'x'`: the literal in
+/// single quotes at `q` after a blank and a secret-bearing word (or
+/// `IDENTIFIED BY`), up to its closing quote (`''` inside is a quote) or the
+/// end of the line.
+fn quoted_after_name(bytes: &[u8], q: usize, enabled: Detector) -> Option<Accepted> {
+    let (kind, _) = quoted_name(bytes, q)?;
+    let detector = key_detector(kind, enabled)?;
+    let vs = q + 1;
+    let mut j = vs;
+    loop {
+        match bytes.get(j) {
+            None | Some(b'\n' | b'\r') => break,
+            Some(b'\'') if bytes.get(j + 1) == Some(&b'\'') => j += 2,
+            Some(b'\'') => break,
+            Some(_) => j += 1,
+        }
+    }
+    let ve = j.min(bytes.len());
+    let span = secret_value_span(bytes.get(vs..ve)?, kind)?;
+    Some(Accepted {
+        span: vs + span.start..vs + span.end,
+        detector,
+    })
+}
+
+/// For a `'` at `q` after a blank: what the word before says, and where it
+/// starts. `IDENTIFIED BY` counts as a secret-bearing name.
+fn quoted_name(bytes: &[u8], q: usize) -> Option<(KeyKind, usize)> {
+    if !matches!(prev(bytes, q), Some(b' ' | b'\t')) {
+        return None;
+    }
+    let (ks, ke) = validate::key_before(bytes, q)?;
+    let name = bytes.get(ks..ke)?;
+    if let Some(kind) = validate::key_kind(name) {
+        return Some((kind, ks));
+    }
+    if !name.eq_ignore_ascii_case(b"by") {
+        return None;
+    }
+    let (ws, we) = validate::key_before(bytes, ks)?;
+    let identified = we < ks && bytes.get(ws..we)?.eq_ignore_ascii_case(b"identified");
+    identified.then_some((KeyKind::Secret, ks))
+}
+
 /// The name of the flag whose `--` is at `start` (at most 128 bytes).
 fn flag_name(bytes: &[u8], start: usize) -> Option<&[u8]> {
     let rest = bytes.get(start + 2..)?;
@@ -1429,6 +1487,7 @@ pub(crate) fn precheck(bytes: &[u8], i: usize) -> bool {
         }
         b'(' => next.is_some_and(|n| n.is_ascii_digit()),
         b'-' => next == Some(b'-') && dashes_context(bytes, i),
+        b'\'' => matches!(prev(bytes, i), Some(b' ' | b'\t')) && quote_context(bytes, i),
         _ => true,
     }
 }
@@ -1442,6 +1501,13 @@ fn dashes_context(bytes: &[u8], i: usize) -> bool {
         && !prev(bytes, i).is_some_and(|c| is_ident_byte(c) || c == b'-')
         && flag_name(bytes, i).is_some_and(|name| validate::key_kind(name).is_some())
         || bytes.get(i..).is_some_and(|r| r.starts_with(b"-----BEGIN"))
+}
+
+/// A `'` after a blank that opens the value of a secret-bearing word (see
+/// [`quoted_after_name`]). Out of line, as [`dashes_context`].
+#[inline(never)]
+fn quote_context(bytes: &[u8], i: usize) -> bool {
+    quoted_name(bytes, i).is_some()
 }
 
 /// Every digit-led built-in but IPv4 (card, SSN, phone) has at least 7

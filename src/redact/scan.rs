@@ -878,7 +878,7 @@ impl Engine {
                 }
                 let label = match b.refine {
                     // `OPENAI_API_KEY=sk-…`: name the value by what it is.
-                    Refine::Assignment | Refine::Flag => {
+                    Refine::Assignment | Refine::Flag | Refine::QuotedAfterName => {
                         self.value_label(re, cache, text, &acc.span)
                     }
                     _ => None,
@@ -946,7 +946,10 @@ impl Engine {
         let (rule, m) = self.find(re, cache, &input)?;
         match self.rules.get(rule)? {
             Rule::Builtin(b)
-                if !matches!(b.refine, Refine::Assignment | Refine::Flag) && m.end == span.end =>
+                if !matches!(
+                    b.refine,
+                    Refine::Assignment | Refine::Flag | Refine::QuotedAfterName
+                ) && m.end == span.end =>
             {
                 let acc = b.refine(text.as_bytes(), m, span.start, self.enabled)?;
                 (acc.span == *span).then(|| acc.detector.label())
@@ -1359,7 +1362,7 @@ mod tests {
         "+1 415 555 2671", "(415) 555-2671", "262-92-2594", "4111 1111 1111 1111", "4111111111111111",
         "DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432", "203.0.113.7", "1.2.3.4.5",
         "2001:db8::8a2e:370:7334", "fe80::1%eth0", "10:30", "%", "%en1", "fe80::1%", "::ffff:10.0.0.1%x",
-        "a::b:", "password=hunter2!", " --password hunter2", "--api-key \"x y\"", "--max-tokens 5",
+        "a::b:", "password=hunter2!", " --password hunter2", "--api-key \"x y\"", "--max-tokens 5", " PASSWORD 'p''w'", "'",
         "api_key: \"sk-proj-abcdefghijklmnopqrstuvwxyz\"", "Authorization: Bearer abc.DEF",
         "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
     ];
@@ -1465,6 +1468,10 @@ mod tests {
         ("wait -- what", 5, false),
         ("a--password x", 1, false),
         ("---", 0, false),
+        ("WITH PASSWORD 'x'", 14, true),
+        ("IDENTIFIED BY 'x'", 14, true),
+        ("don't", 3, false),
+        ("print 'x'", 6, false),
         ("ip 192.168.001.254", 3, true),
         ("costs 42.50 now", 6, false),
         ("python 3.12", 7, false),
