@@ -181,6 +181,12 @@ const POSITIVE: &[(&str, &str, &str)] = &[
     ("docker login --username ana --password \"s3cr3t pw\" reg.example.com", "s3cr3t pw", "generic_secret"),
     ("deploy --client-secret abc123def456", "abc123def456", "generic_secret"),
     ("CREATE USER app WITH PASSWORD 'Sup3rS3cret';", "Sup3rS3cret", "generic_secret"),
+    (
+        "https://b.s3.amazonaws.com/k?X-Amz-Date=20260314T000000Z&X-Amz-Signature=fe5f80f77d5fa3beca038a248ff027d0&x=1",
+        "fe5f80f77d5fa3beca038a248ff027d0",
+        "generic_secret",
+    ),
+    ("https://a.blob.core.windows.net/c/b?sv=2021-08-06&sp=r&sig=abcDEF123%2Bxyz%3D", "abcDEF123%2Bxyz%3D", "generic_secret"),
     ("CREATE USER 'app'@'%' IDENTIFIED BY 'My''Pass1';", "My''Pass1", "generic_secret"),
     ("DB_PASSWORD = 'correct horse battery staple'", "correct horse battery staple", "generic_secret"),
     ("secret: s3cr3t-value", "s3cr3t-value", "generic_secret"),

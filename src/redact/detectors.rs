@@ -616,7 +616,8 @@ impl Detector {
     /// 'x'`), when the name before it ends, ignoring ASCII case and the separators `_ -
     /// .`, in `password`, `passwd`, `pwd`, `passphrase`, `passcode`, `secret`, `secrets`,
     /// `secretkey`, `apikey`, `token`, `accesskey`, `accountkey`, `privatekey`, `signingkey`,
-    /// `encryptionkey`, `credential`, `credentials`, `sessionid` or `cookie`
+    /// `encryptionkey`, `credential`, `credentials`, `sessionid`, `cookie`, `signature` or
+    /// `sig` (the signature of a pre-signed S3, GCS or Azure SAS URL grants access)
     /// (`DB_PASSWORD`, `client_secret`, `x-api-key`, `Cookie`); and, with the same names,
     /// the scalar value of a JSON key at any depth and of a span attribute key (or its last
     /// `.` segment). An unquoted value ends at whitespace, a quote, `,`, `;` or `&`; a

@@ -511,6 +511,10 @@ const SECRET_SUFFIXES: &[&[u8]] = &[
     b"credentials",
     b"sessionid",
     b"cookie",
+    // Signed URLs: S3's `X-Amz-Signature`, GCS's `X-Goog-Signature`, Azure
+    // SAS `sig`; whoever holds the URL holds the access.
+    b"signature",
+    b"sig",
 ];
 
 /// What a key name says about the value assigned to it.
@@ -557,7 +561,7 @@ pub(crate) fn key_kind(ident: &[u8]) -> Option<KeyKind> {
 /// `authorization`.
 const SECRET_ENDINGS: &[[u8; 2]] = &[
     *b"rd", *b"wd", *b"se", *b"de", *b"et", *b"ts", *b"ey", *b"en", *b"al", *b"ls", *b"id", *b"ie",
-    *b"on",
+    *b"on", *b"re", *b"ig",
 ];
 
 /// A cheap first test for [`key_kind`]: the last two bytes of `ident`
