@@ -376,6 +376,8 @@ fn other_api_key() -> BoxedStrategy<Secret> {
             "[0-9]{17,19}/[A-Za-z0-9_-]{68}"
         )
             .prop_map(|(h, p)| { (format!("https://{h}.com/api/webhooks/{p}"), p) }),
+        ("[1-9][0-9]{7,9}", "AA[A-Za-z0-9_-]{30,34}[A-Za-z0-9]")
+            .prop_map(|(id, p)| { (format!("https://api.telegram.org/bot{id}:{p}/getMe"), p) }),
     ]
     .boxed()
 }

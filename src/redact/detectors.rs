@@ -579,13 +579,15 @@ impl Detector {
     /// ```
     pub const HUGGINGFACE_TOKEN: Detector = Detector(1 << 18);
     /// Prefixed tokens of other providers (`other_api_key`): GitLab, npm, PyPI, SendGrid,
-    /// Groq, Replicate, xAI, Perplexity, DigitalOcean; Discord webhook URLs.
+    /// Groq, Replicate, xAI, Perplexity, DigitalOcean; Discord webhook URLs and Telegram bot
+    /// tokens.
     ///
     /// **Finds** GitLab `glpat-`, npm `npm_`, PyPI `pypi-`, SendGrid `SG.….…`, Groq `gsk_`,
     /// Replicate `r8_`, xAI `xai-`, Perplexity `pplx-` and DigitalOcean `dop_v1_` tokens at
     /// the start of a word, 24 characters or more; and Discord webhook URLs
     /// `https://discord.com/api/webhooks/<id>/<token>` (also `discordapp.com`, `ptb.` and
-    /// `canary.`), replaced from `://` on like Slack's.
+    /// `canary.`), replaced from `://` on like Slack's; and the secret half of Telegram bot
+    /// tokens (`123456789:AA…`, 32 to 38 characters after the `:`; the bot id stays).
     ///
     /// **Misses** keys without a distinctive prefix (Azure, Mistral, Cohere and many
     /// others): those are found only by their variable name (`generic_secret`).
@@ -601,6 +603,10 @@ impl Detector {
     /// assert_eq!(
     ///     r.redact("post to https://discord.com/api/webhooks/123456789012345678/AbC-dEf_0123456789abcdefghij now"),
     ///     "post to https[other_api_key] now"
+    /// );
+    /// assert_eq!(
+    ///     r.redact("https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe"),
+    ///     "https://api.telegram.org/bot123456789:[other_api_key]/getMe"
     /// );
     /// assert_eq!(r.redact("MISTRAL_API_KEY=Xy12Ab34Cd56Ef78"), "MISTRAL_API_KEY=[generic_secret]");
     /// # Ok::<(), genai_otel::BuildError>(())
@@ -860,6 +866,8 @@ pub(crate) enum Refine {
     /// A quoted literal after a secret-bearing word and a blank (SQL's
     /// `PASSWORD 'x'`, `IDENTIFIED BY 'x'`).
     QuotedAfterName,
+    /// The secret half of a Telegram bot token, after `<bot id>:`.
+    Telegram,
 }
 
 /// One built-in pattern.
@@ -934,6 +942,13 @@ pub(crate) static BUILTINS: &[Builtin] = &[
         Detector::OTHER_API_KEY,
         r"://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]+",
         Refine::MinLen(50),
+    ),
+    b(
+        // The secret half of a Telegram bot token `<8-10 digit bot id>:AA…`,
+        // starting at the `:`.
+        Detector::OTHER_API_KEY,
+        r"(?-u::AA[A-Za-z0-9_-]{30,36}\b)",
+        Refine::Telegram,
     ),
     b(
         Detector::STRIPE_KEY,
@@ -1111,6 +1126,12 @@ impl Builtin {
             Refine::Assignment => assignment(bytes, m.start, enabled),
             Refine::Flag => flag(bytes, m.start, enabled),
             Refine::QuotedAfterName => quoted_after_name(bytes, m.start, enabled),
+            Refine::Telegram => {
+                (telegram_bot_id(bytes, m.start) && m.start + 1 < m.end).then(|| Accepted {
+                    span: m.start + 1..m.end,
+                    detector: Detector::OTHER_API_KEY,
+                })
+            }
         }
     }
 }
@@ -1481,6 +1502,7 @@ pub(crate) fn precheck(bytes: &[u8], i: usize) -> bool {
             ipv6_context(bytes, i)
                 || url_credentials_context(bytes, i)
                 || assignment_context(bytes, i)
+                || bytes.get(i + 1..i + 3) == Some(b"AA") && telegram_context(bytes, i)
         }
         b'=' => assignment_context(bytes, i),
         b'+' => {
@@ -1587,6 +1609,27 @@ fn url_credentials_context(bytes: &[u8], i: usize) -> bool {
         }
     }
     false
+}
+
+/// A Telegram bot id before the `:` at `i`; out of line, as
+/// [`dashes_context`].
+#[inline(never)]
+fn telegram_context(bytes: &[u8], i: usize) -> bool {
+    telegram_bot_id(bytes, i)
+}
+
+/// 8 to 10 digits right before the `:` at `colon`, not part of a longer
+/// number: the bot id of a Telegram bot token.
+fn telegram_bot_id(bytes: &[u8], colon: usize) -> bool {
+    let digits = bytes
+        .get(..colon)
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .take(11)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    (8..=10).contains(&digits)
 }
 
 /// `discord.com`, `discordapp.com`, or either behind `ptb.` / `canary.`,
