@@ -185,6 +185,9 @@ const POSITIVE: &[(&str, &str, &str)] = &[
     ("mysql -u root --password hunter22 -h db", "hunter22", "generic_secret"),
     ("docker login --username ana --password \"s3cr3t pw\" reg.example.com", "s3cr3t pw", "generic_secret"),
     ("deploy --client-secret abc123def456", "abc123def456", "generic_secret"),
+    ("if token == 'tok123abc': pass", "tok123abc", "generic_secret"),
+    ("$config = ['password' => 'secret123', 'user' => 'ana'];", "secret123", "generic_secret"),
+    ("password:=hunter22", "hunter22", "generic_secret"),
     ("CREATE USER app WITH PASSWORD 'Sup3rS3cret';", "Sup3rS3cret", "generic_secret"),
     (
         "https://b.s3.amazonaws.com/k?X-Amz-Date=20260314T000000Z&X-Amz-Signature=fe5f80f77d5fa3beca038a248ff027d0&x=1",
@@ -299,6 +302,8 @@ const NEGATIVE: &[&str] = &[
     "gh auth login --with-token < token.txt; wait -- what? a--password x",
     "don't, it's the password's length; print('hello') and 'quoted' words",
     "ids 12345:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw and 123456789:AAshort stay",
+    "Pass --api-key with your key, or use the --token flag. The --password option is old.",
+    "Set --password to your database password; --token is optional.",
     "short 555-1234 local number",
     "bad iban DE89 3704 0044 0532 0130 01",
     "ssn-like 000-12-3456 and 666-12-3456",

@@ -615,9 +615,11 @@ impl Detector {
     /// Values assigned to secret-bearing names (`generic_secret`): `password=…`,
     /// `"api_key": …`, `--password …`.
     ///
-    /// **Finds** the value after `=` or `:` (optionally quoted, spaces around the operator
+    /// **Finds** the value after `=` or `:` (also `==`, `===`, `=>`, `:=`; optionally
+    /// quoted, spaces around the operator
     /// allowed), after blanks following a command-line flag (`--password hunter2`,
-    /// `--api-key "…"`; not when the next word is another flag or a shell operator), or in
+    /// `--api-key "…"`; not when the next word is another flag, a shell operator or an
+    /// unquoted word of prose such as `flag`, `with`, `to`), or in
     /// single quotes after the name and a blank (SQL's `PASSWORD 'x'`; also `IDENTIFIED BY
     /// 'x'`), when the name before it ends, ignoring ASCII case and the separators `_ -
     /// .`, in `password`, `passwd`, `pwd`, `passphrase`, `passcode`, `secret`, `secrets`,
@@ -1317,6 +1319,11 @@ fn assignment(bytes: &[u8], op: usize, enabled: Detector) -> Option<Accepted> {
     let kind = validate::key_kind(bytes.get(ks..ke)?)?;
     let detector = key_detector(kind, enabled)?;
     let mut i = op + 1;
+    // The rest of a longer operator: `==` / `===` (a comparison with a
+    // literal, which is the secret), `=>` (a map entry), `:=`.
+    while matches!(bytes.get(i), Some(b'=' | b'>')) && i - op < 3 {
+        i += 1;
+    }
     while matches!(bytes.get(i), Some(b' ' | b'\t')) {
         i += 1;
     }
@@ -1348,11 +1355,90 @@ fn flag(bytes: &[u8], start: usize, enabled: Detector) -> Option<Accepted> {
         return None;
     }
     let (vs, ve) = value_at(bytes, i, kind, (ks, ke))?;
+    // Prose about the flag (`use the --token flag`, `pass --api-key with
+    // your key`) is not a value.
+    let quoted = matches!(bytes.get(i), Some(b'"' | b'\''));
+    if !quoted && is_prose_word(bytes.get(vs..ve)?) {
+        return None;
+    }
     let span = secret_value_span(bytes.get(vs..ve)?, kind)?;
     Some(Accepted {
         span: vs + span.start..vs + span.end,
         detector,
     })
+}
+
+/// Words that follow a flag's name in prose rather than its value (ASCII
+/// case ignored, trailing `.,:;!?)` too): what the flag is, or the next word
+/// of the sentence.
+fn is_prose_word(word: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"a",
+        b"an",
+        b"and",
+        b"are",
+        b"arg",
+        b"argument",
+        b"arguments",
+        b"as",
+        b"at",
+        b"be",
+        b"but",
+        b"by",
+        b"can",
+        b"do",
+        b"does",
+        b"flag",
+        b"flags",
+        b"for",
+        b"from",
+        b"has",
+        b"if",
+        b"in",
+        b"instead",
+        b"into",
+        b"is",
+        b"it",
+        b"may",
+        b"must",
+        b"not",
+        b"of",
+        b"on",
+        b"option",
+        b"options",
+        b"or",
+        b"param",
+        b"parameter",
+        b"parameters",
+        b"set",
+        b"should",
+        b"so",
+        b"switch",
+        b"that",
+        b"the",
+        b"then",
+        b"this",
+        b"to",
+        b"too",
+        b"value",
+        b"values",
+        b"was",
+        b"when",
+        b"which",
+        b"will",
+        b"with",
+        b"without",
+        b"you",
+        b"your",
+    ];
+    let end = word.len()
+        - word
+            .iter()
+            .rev()
+            .take_while(|c| matches!(c, b'.' | b',' | b':' | b';' | b'!' | b'?' | b')'))
+            .count();
+    let word = word.get(..end).unwrap_or_default();
+    WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// `PASSWORD 'x'`, `IDENTIFIED BY 'x'` (SQL), `token 'x'`: the literal in
