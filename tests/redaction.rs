@@ -249,6 +249,33 @@ fn a_secret_keys_value_is_labelled_by_what_it_is_in_json_as_in_text() {
 }
 
 #[test]
+fn values_that_only_point_at_the_secret_are_kept() {
+    let r = all();
+    for kept in [
+        "export GITHUB_TOKEN=<your-token>",
+        "api_key=<your api key> next",
+        r#"curl -H "Authorization: Bearer $GITHUB_TOKEN" https://api.github.com/user"#,
+        r#"token = os.environ["GITHUB_TOKEN"]"#,
+        "apiKey: process.env.OPENAI_API_KEY,",
+        r#"let api_key = std::env::var("OPENAI_API_KEY")?;"#,
+        "token=${TOKEN} and key: {{ secrets.API_TOKEN }}",
+        r#"headers = {"Authorization": f"Bearer {token}"}"#,
+        "password: ********",
+    ] {
+        assert_eq!(r.redact(kept), kept);
+    }
+    // Values that merely look alike are still replaced.
+    for (text, expected) in [
+        ("password=$ecret1", "password=[generic_secret]"),
+        ("token=$TOKEN", "token=[generic_secret]"),
+        ("pwd=<hunter2>", "pwd=[generic_secret]"),
+        (r#"password=f"hunter22""#, r#"password=f"[generic_secret]""#),
+    ] {
+        assert_eq!(r.redact(text), expected, "{text}");
+    }
+}
+
+#[test]
 fn a_quoted_authorization_header_ends_at_its_closing_quote() {
     let r = all();
     for (text, expected) in [

@@ -629,7 +629,11 @@ impl Detector {
     /// (`DB_PASSWORD`, `client_secret`, `x-api-key`, `Cookie`); and, with the same names,
     /// the scalar value of a JSON key at any depth and of a span attribute key (or its last
     /// `.` segment). An unquoted value ends at whitespace, a quote, `,`, `;` or `&`; a
-    /// quoted one at its closing quote or the end of the line. A value that another
+    /// quoted one at its closing quote or the end of the line (a Python prefix such as
+    /// `f"…"` belongs to the quote). A value that only points at the secret is kept: a
+    /// placeholder (`<your-token>`), a template or variable reference (`{token}`,
+    /// `${TOKEN}`, `{{ secrets.TOKEN }}`, `$GITHUB_TOKEN`), an environment lookup
+    /// (`os.environ[…]`, `process.env.…`, `env::var(…)`) or a mask (`****`). A value that another
     /// detector recognises whole is labelled by that detector, in text, JSON and span
     /// attributes alike (`"api_key": "sk-proj-…"` becomes `"[openai_key]"`).
     ///
@@ -1311,7 +1315,69 @@ pub(crate) fn secret_value_span(value: &[u8], kind: KeyKind) -> Option<Range<usi
             .take_while(|c| c.is_ascii_whitespace())
             .count();
     let rest = rest.get(..rest_len)?;
-    (!rest.is_empty() && !validate::is_marker(rest)).then_some(start..start + rest_len)
+    (!rest.is_empty() && !validate::is_marker(rest) && !is_reference(rest))
+        .then_some(start..start + rest_len)
+}
+
+/// A value that names where the secret comes from instead of holding it:
+/// a placeholder (`<your-token>`, letters only), a template or variable
+/// reference (`{token}`, `${TOKEN}`, `{{ secrets.TOKEN }}`, `$GITHUB_TOKEN`:
+/// upper case with an underscore, as `$ecret1` could be a password), an
+/// environment lookup (`os.environ[…`, `process.env.…`, `env::var(…`), or a
+/// mask (`********`).
+fn is_reference(value: &[u8]) -> bool {
+    const LOOKUPS: &[&[u8]] = &[
+        b"os.environ[",
+        b"os.environ.get(",
+        b"os.getenv(",
+        b"getenv(",
+        b"process.env.",
+        b"process.env[",
+        b"env::var(",
+        b"std::env::var(",
+        b"System.getenv(",
+        b"ENV[",
+        b"ENV.fetch(",
+    ];
+    let ident = |s: &[u8]| {
+        s.first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+            && s.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.'))
+    };
+    if LOOKUPS.iter().any(|l| value.starts_with(l)) {
+        return true;
+    }
+    if value.len() >= 3 && value.iter().all(|&c| c == b'*') {
+        return true;
+    }
+    if let Some(inner) = value.strip_prefix(b"<").and_then(|v| v.strip_suffix(b">")) {
+        return inner.first().is_some_and(u8::is_ascii_alphabetic)
+            && inner
+                .iter()
+                .all(|c| c.is_ascii_alphabetic() || matches!(c, b' ' | b'_' | b'-'));
+    }
+    if let Some(inner) = value
+        .strip_prefix(b"{{")
+        .and_then(|v| v.strip_suffix(b"}}"))
+    {
+        return ident(inner.trim_ascii());
+    }
+    if let Some(inner) = value
+        .strip_prefix(b"${")
+        .or_else(|| value.strip_prefix(b"{"))
+        .and_then(|v| v.strip_suffix(b"}"))
+    {
+        return ident(inner);
+    }
+    if let Some(name) = value.strip_prefix(b"$") {
+        return name.first().is_some_and(u8::is_ascii_uppercase)
+            && name.contains(&b'_')
+            && name
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_');
+    }
+    false
 }
 
 fn assignment(bytes: &[u8], op: usize, enabled: Detector) -> Option<Accepted> {
@@ -1512,6 +1578,11 @@ fn value_at(
     kind: KeyKind,
     (ks, ke): (usize, usize),
 ) -> Option<(usize, usize)> {
+    // A Python string prefix (`f"Bearer {token}"`) belongs to the quote.
+    let i = match (bytes.get(i), bytes.get(i + 1)) {
+        (Some(b'f' | b'F' | b'r' | b'R' | b'b' | b'B' | b'u' | b'U'), Some(b'"' | b'\'')) => i + 1,
+        _ => i,
+    };
     Some(match bytes.get(i) {
         Some(&q @ (b'"' | b'\'')) => {
             let vs = i + 1;
@@ -1532,7 +1603,16 @@ fn value_at(
             // (`Digest username="a", response="…"`), or to the closing quote
             // when the whole header is quoted (`-H "Authorization: Bearer …"`).
             let rest = bytes.get(i..)?;
-            let len = if kind == KeyKind::Authorization {
+            // `<your api key>`: a placeholder may hold spaces.
+            let placeholder = rest
+                .iter()
+                .take(64)
+                .position(|&c| c == b'>' || c == b'\n')
+                .filter(|&end| rest.first() == Some(&b'<') && rest.get(end) == Some(&b'>'))
+                .filter(|&end| rest.get(..=end).is_some_and(is_reference));
+            let len = if let Some(end) = placeholder {
+                Some(end + 1)
+            } else if kind == KeyKind::Authorization {
                 let line = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
                 header_quote(bytes, ks, ke)
                     .and_then(|q| closing_quote(rest.get(..line)?, q))
