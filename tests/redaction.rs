@@ -269,6 +269,10 @@ fn values_that_only_point_at_the_secret_are_kept() {
         ("password=$ecret1", "password=[generic_secret]"),
         ("token=$TOKEN", "token=[generic_secret]"),
         ("pwd=<hunter2>", "pwd=[generic_secret]"),
+        (
+            r#"password: "{hunter2}""#,
+            r#"password: "[generic_secret]""#,
+        ),
         (r#"password=f"hunter22""#, r#"password=f"[generic_secret]""#),
     ] {
         assert_eq!(r.redact(text), expected, "{text}");

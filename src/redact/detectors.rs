@@ -631,7 +631,8 @@ impl Detector {
     /// `.` segment). An unquoted value ends at whitespace, a quote, `,`, `;` or `&`; a
     /// quoted one at its closing quote or the end of the line (a Python prefix such as
     /// `f"…"` belongs to the quote). A value that only points at the secret is kept: a
-    /// placeholder (`<your-token>`), a template or variable reference (`{token}`,
+    /// placeholder (`<your-token>`), a template or variable reference (`{token}` without
+    /// digits,
     /// `${TOKEN}`, `{{ secrets.TOKEN }}`, `$GITHUB_TOKEN`), an environment lookup
     /// (`os.environ[…]`, `process.env.…`, `env::var(…)`) or a mask (`****`). A value that another
     /// detector recognises whole is labelled by that detector, in text, JSON and span
@@ -1363,12 +1364,13 @@ fn is_reference(value: &[u8]) -> bool {
     {
         return ident(inner.trim_ascii());
     }
-    if let Some(inner) = value
-        .strip_prefix(b"${")
-        .or_else(|| value.strip_prefix(b"{"))
-        .and_then(|v| v.strip_suffix(b"}"))
-    {
+    if let Some(inner) = value.strip_prefix(b"${").and_then(|v| v.strip_suffix(b"}")) {
         return ident(inner);
+    }
+    // `{token}` (f-strings, format strings): without digits, so that a
+    // password written in braces (`{hunter2}`) is not taken for one.
+    if let Some(inner) = value.strip_prefix(b"{").and_then(|v| v.strip_suffix(b"}")) {
+        return ident(inner) && !inner.iter().any(u8::is_ascii_digit);
     }
     if let Some(name) = value.strip_prefix(b"$") {
         return name.first().is_some_and(u8::is_ascii_uppercase)
