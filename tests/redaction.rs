@@ -261,6 +261,9 @@ fn values_that_only_point_at_the_secret_are_kept() {
         "token=${TOKEN} and key: {{ secrets.API_TOKEN }}",
         r#"headers = {"Authorization": f"Bearer {token}"}"#,
         "password: ********",
+        r#"const password = document.getElementById("password").value;"#,
+        "pw = getpass('Password: ')",
+        r#"print("Token: " + token)"#,
     ] {
         assert_eq!(r.redact(kept), kept);
     }

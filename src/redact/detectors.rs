@@ -634,7 +634,9 @@ impl Detector {
     /// placeholder (`<your-token>`), a template or variable reference (`{token}` without
     /// digits,
     /// `${TOKEN}`, `{{ secrets.TOKEN }}`, `$GITHUB_TOKEN`), an environment lookup
-    /// (`os.environ[…]`, `process.env.…`, `env::var(…)`) or a mask (`****`). A value that another
+    /// (`os.environ[…]`, `process.env.…`, `env::var(…)`), a call with a string argument
+    /// (`getpass('Password: ')`; the argument itself is scanned like any text) or a mask
+    /// (`****`). A value that another
     /// detector recognises whole is labelled by that detector, in text, JSON and span
     /// attributes alike (`"api_key": "sk-proj-…"` becomes `"[openai_key]"`).
     ///
@@ -1349,6 +1351,16 @@ fn is_reference(value: &[u8]) -> bool {
     if LOOKUPS.iter().any(|l| value.starts_with(l)) {
         return true;
     }
+    // A call or index with a string argument, cut at its quote:
+    // `document.getElementById("password")`, `getpass('Password: ')`.
+    if let Some(callee) = value
+        .strip_suffix(b"(")
+        .or_else(|| value.strip_suffix(b"["))
+    {
+        if ident(callee) && !callee.ends_with(b".") {
+            return true;
+        }
+    }
     if value.len() >= 3 && value.iter().all(|&c| c == b'*') {
         return true;
     }
@@ -1394,6 +1406,13 @@ fn assignment(bytes: &[u8], op: usize, enabled: Detector) -> Option<Accepted> {
     }
     while matches!(bytes.get(i), Some(b' ' | b'\t')) {
         i += 1;
+    }
+    // `getpass('Password: ')`, `print("Token: " + t)`: the quote after the
+    // operator closes the string the name is in; there is no value.
+    if let Some(q) = header_quote(bytes, ks, ke) {
+        if bytes.get(i) == Some(&q) {
+            return None;
+        }
     }
     let (vs, ve) = value_at(bytes, i, kind, (ks, ke))?;
     let span = secret_value_span(bytes.get(vs..ve)?, kind)?;
