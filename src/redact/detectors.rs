@@ -1625,11 +1625,10 @@ fn value_at(
             // when the whole header is quoted (`-H "Authorization: Bearer …"`).
             let rest = bytes.get(i..)?;
             // `<your api key>`: a placeholder may hold spaces.
-            let placeholder = rest
-                .iter()
-                .take(64)
-                .position(|&c| c == b'>' || c == b'\n')
-                .filter(|&end| rest.first() == Some(&b'<') && rest.get(end) == Some(&b'>'))
+            let placeholder = (rest.first() == Some(&b'<'))
+                .then(|| rest.iter().take(64).position(|&c| c == b'>' || c == b'\n'))
+                .flatten()
+                .filter(|&end| rest.get(end) == Some(&b'>'))
                 .filter(|&end| rest.get(..=end).is_some_and(is_reference));
             let len = if let Some(end) = placeholder {
                 Some(end + 1)
