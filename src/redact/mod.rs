@@ -621,52 +621,51 @@ struct Inner {
 ///
 /// Measured with `cargo bench --bench redaction -- --warm-up-time 1
 /// --measurement-time 3`: criterion medians, every built-in detector,
-/// release build, on a shared 2-core VM with other jobs running (load
-/// average 1.3 to 2.4 during this run). The text is prompt-like support
-/// chat dense in digits, dates, prices, versions, times, code and URLs; "a
-/// few matches" adds one secret per KiB, "dense" one about every 70 bytes
-/// (about half of the bytes are replaced), cycling through every detector.
-/// The baseline applies the same built-in patterns as one `regex::Regex`
-/// each, in sequential `replace_all` passes, compiled once; it does not run
-/// the validators, so it does less work per candidate than `redact` (and
-/// replaces raw candidates, such as every `:` of the assignment anchor).
-/// MB = 10⁶ bytes.
+/// release build, on a shared 2-core VM (load average 1.3 to 1.5 during
+/// this run). The text is prompt-like support chat dense in digits, dates,
+/// prices, versions, times, code and URLs; "a few matches" adds one secret
+/// per KiB, "dense" one about every 70 bytes (about half of the bytes are
+/// replaced), cycling through every detector. The baseline applies the same
+/// built-in patterns as one `regex::Regex` each, in sequential
+/// `replace_all` passes, compiled once; it does not run the validators, so
+/// it does less work per candidate than `redact` (and replaces raw
+/// candidates, such as every `:` of the assignment anchor). MB = 10⁶ bytes.
 ///
 /// | input | `redact` median | throughput | sequential `replace_all` | throughput | speed-up |
 /// |---|---|---|---|---|---|
-/// | 1 KiB, no match | 813 ns | 1.26 GB/s | 7.32 µs | 140 MB/s | 9.0× |
-/// | 1 KiB, a few matches | 975 ns | 1.05 GB/s | 7.34 µs | 140 MB/s | 7.5× |
-/// | 1 KiB, dense matches | 2.94 µs | 349 MB/s | 11.06 µs | 93 MB/s | 3.8× |
-/// | 64 KiB, no match | 44.4 µs | 1.47 GB/s | 369.9 µs | 177 MB/s | 8.3× |
-/// | 64 KiB, a few matches | 59.4 µs | 1.10 GB/s | 500.6 µs | 131 MB/s | 8.4× |
-/// | 64 KiB, dense matches | 166.7 µs | 393 MB/s | 574.8 µs | 114 MB/s | 3.4× |
-/// | 64 KiB JSON message array, no match | 121.0 µs | 597 MB/s | | | |
-/// | 64 KiB, `memchr` for an absent byte (bandwidth ceiling) | 1.54 µs | 42.6 GB/s | | | |
+/// | 1 KiB, no match | 925 ns | 1.11 GB/s | 7.64 µs | 134 MB/s | 8.3× |
+/// | 1 KiB, a few matches | 1.09 µs | 941 MB/s | 7.65 µs | 134 MB/s | 7.0× |
+/// | 1 KiB, dense matches | 2.74 µs | 373 MB/s | 11.33 µs | 90 MB/s | 4.1× |
+/// | 64 KiB, no match | 53.1 µs | 1.23 GB/s | 370.9 µs | 177 MB/s | 7.0× |
+/// | 64 KiB, a few matches | 68.5 µs | 957 MB/s | 508.7 µs | 129 MB/s | 7.4× |
+/// | 64 KiB, dense matches | 159.1 µs | 412 MB/s | 560.7 µs | 117 MB/s | 3.5× |
+/// | 64 KiB JSON message array, no match | 130.4 µs | 553 MB/s | | | |
+/// | 64 KiB, `memchr` for an absent byte (bandwidth ceiling) | 1.53 µs | 42.7 GB/s | | | |
 ///
 /// Load moves the absolute numbers by ±30 % and more from run to run, and
-/// the two sides of a ratio are not measured at the same moment. The 1 KiB
-/// few-matches row measured about 850 ns (8.6×) in criterion's saved run
-/// from before the changes that brought the dense rows from 3.1× and 2.7×
-/// to the figures above, though its instruction count fell by 1 %: its
-/// time moves with code layout (a simulated instruction cache misses 2 to
-/// 32 times per call depending on the build).
+/// the two sides of a ratio are not measured at the same moment. Small
+/// inputs also move with code layout: the 1 KiB few-matches row measured
+/// 0.97 to 1.09 µs across builds that differ only in code it never runs.
+/// Detectors added later (command-line flags, SQL passwords, pre-signed URL
+/// signatures, Telegram tokens) made text without secrets about 15 %
+/// slower (64 KiB: 45 µs before them).
 ///
 /// Instruction counts are steadier (`valgrind --tool=callgrind`, one
 /// `redact` call, see `REDACTION_PROFILE` in the bench):
 ///
 /// | input | `redact` | sequential `replace_all` | ratio |
 /// |---|---|---|---|
-/// | 1 KiB, no match | 15.0 k | 66.9 k | 4.5× |
-/// | 1 KiB, a few matches | 16.9 k | 67.6 k | 4.0× |
-/// | 1 KiB, dense matches | 32.0 k | 94.9 k | 3.0× |
-/// | 64 KiB, no match | 837 k | 3.62 M | 4.3× |
-/// | 64 KiB, a few matches | 950 k | 5.18 M | 5.5× |
-/// | 64 KiB, dense matches | 1.89 M | 5.38 M | 2.8× |
+/// | 1 KiB, no match | 16.6 k | 69.1 k | 4.2× |
+/// | 1 KiB, a few matches | 18.7 k | 69.8 k | 3.7× |
+/// | 1 KiB, dense matches | 31.8 k | 97.4 k | 3.1× |
+/// | 64 KiB, no match | 971 k | 3.75 M | 3.9× |
+/// | 64 KiB, a few matches | 1.09 M | 5.36 M | 4.9× |
+/// | 64 KiB, dense matches | 1.89 M | 5.45 M | 2.9× |
 ///
 /// On dense input each replaced secret still costs about 2,100
 /// instructions: its candidate checks, the literal search up to it, an
 /// anchored automaton run, the validator and the output copy. There the
-/// advantage over sequential passes is 3.4 to 3.8× in time, short of the
+/// advantage over sequential passes is 3.5 to 4.1× in time, short of the
 /// 5× and more that the other inputs reach.
 ///
 /// A custom regex rule whose first byte can be almost anything (it starts

@@ -40,7 +40,7 @@
 //! Anchored searches run the forward lazy DFA directly rather than through
 //! `meta::Regex`, with one DFA cache taken from the pool per pass.
 //!
-//! On text dense in secrets the pass costs about 2,050 instructions per
+//! On text dense in secrets the pass costs about 2,100 instructions per
 //! replaced secret (bench, 64 KiB): the candidate's context check, Teddy up
 //! to the next literal, one anchored lazy-DFA search (about 350
 //! instructions), the validator and the output copy. No single part is more
