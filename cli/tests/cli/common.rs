@@ -66,15 +66,21 @@ impl Run {
     }
 }
 
-/// Runs `genai-otel args…` in `cwd` with a clean environment for the variables it reads.
-pub(crate) fn cli_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+/// `genai-otel args…` with a clean environment for the variables it reads.
+pub(crate) fn command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_genai-otel"));
     command
         .args(args)
-        .current_dir(cwd)
         .env_remove("GENAI_OTEL_STORE_DIR")
         .env_remove("NO_COLOR")
         .env("TERM", "xterm");
+    command
+}
+
+/// Runs `genai-otel args…` in `cwd` with a clean environment for the variables it reads.
+pub(crate) fn cli_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = command(args);
+    command.current_dir(cwd);
     for (k, v) in env {
         command.env(k, v);
     }

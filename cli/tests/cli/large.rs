@@ -3,10 +3,10 @@
 //! (`cli/examples/gen_store.rs`, figures in `cli/README.md`), not part of the test suite.
 
 use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::common::{cli, json_lines, TempDir};
+use crate::common::{cli, command, json_lines, TempDir};
 use crate::gen;
 
 const TRACES: u64 = 5_000;
@@ -124,9 +124,7 @@ fn list_stops_reading_the_store_when_its_output_is_closed() {
 
     // Read one row and close: about 1.5 MB of rows stay unread, far more than the pipe
     // holds, so `list` writes into a closed pipe long before the end of the store.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_genai-otel"))
-        .args(args)
-        .env_remove("GENAI_OTEL_STORE_DIR")
+    let mut child = command(&args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -148,12 +146,9 @@ fn list_stops_reading_the_store_when_its_output_is_closed() {
 /// tests' children.
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 fn peak_rss(args: &[&str]) -> u64 {
-    use std::process::{Command, Stdio};
     // Reaped by `wait4` below, which also returns its resource usage.
     #[allow(clippy::zombie_processes)]
-    let child = Command::new(env!("CARGO_BIN_EXE_genai-otel"))
-        .args(args)
-        .env_remove("GENAI_OTEL_STORE_DIR")
+    let child = command(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
