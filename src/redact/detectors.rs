@@ -1324,24 +1324,15 @@ pub(crate) fn secret_value_span(value: &[u8], kind: KeyKind) -> Option<Range<usi
 
 /// A value that names where the secret comes from instead of holding it:
 /// a placeholder (`<your-token>`, letters only), a template or variable
-/// reference (`{token}`, `${TOKEN}`, `{{ secrets.TOKEN }}`, `$GITHUB_TOKEN`:
-/// upper case with an underscore, as `$ecret1` could be a password), an
-/// environment lookup (`os.environ[…`, `process.env.…`, `env::var(…`), or a
-/// mask (`********`).
+/// reference (`{token}` without digits, `${TOKEN}`, `{{ secrets.TOKEN }}`,
+/// `$GITHUB_TOKEN`: upper case with an underscore, as `$ecret1` could be a
+/// password), a call or index cut at its string argument (`getpass(`,
+/// `os.environ[`, `document.getElementById(`), an environment lookup
+/// (`process.env.…`, `env::var(…`), or a mask (`********`).
 fn is_reference(value: &[u8]) -> bool {
-    const LOOKUPS: &[&[u8]] = &[
-        b"os.environ[",
-        b"os.environ.get(",
-        b"os.getenv(",
-        b"getenv(",
-        b"process.env.",
-        b"process.env[",
-        b"env::var(",
-        b"std::env::var(",
-        b"System.getenv(",
-        b"ENV[",
-        b"ENV.fetch(",
-    ];
+    // Lookups the call rule below does not cover (no `(` / `[` right after
+    // a dotted name).
+    const LOOKUPS: &[&[u8]] = &[b"process.env.", b"env::var(", b"std::env::var("];
     let ident = |s: &[u8]| {
         s.first()
             .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
