@@ -1406,11 +1406,7 @@ fn assignment(bytes: &[u8], op: usize, enabled: Detector) -> Option<Accepted> {
         }
     }
     let (vs, ve) = value_at(bytes, i, kind, (ks, ke))?;
-    let span = secret_value_span(bytes.get(vs..ve)?, kind)?;
-    Some(Accepted {
-        span: vs + span.start..vs + span.end,
-        detector,
-    })
+    value_hit(bytes, vs..ve, kind, detector)
 }
 
 /// `--password hunter2`, `--api-key "…"`: the value after a flag whose name
@@ -1439,11 +1435,7 @@ fn flag(bytes: &[u8], start: usize, enabled: Detector) -> Option<Accepted> {
     if !quoted && is_prose_word(bytes.get(vs..ve)?) {
         return None;
     }
-    let span = secret_value_span(bytes.get(vs..ve)?, kind)?;
-    Some(Accepted {
-        span: vs + span.start..vs + span.end,
-        detector,
-    })
+    value_hit(bytes, vs..ve, kind, detector)
 }
 
 /// Words that follow a flag's name in prose rather than its value (ASCII
@@ -1537,15 +1529,13 @@ fn quoted_after_name(bytes: &[u8], q: usize, enabled: Detector) -> Option<Accept
         }
     }
     let ve = j.min(bytes.len());
-    let span = secret_value_span(bytes.get(vs..ve)?, kind)?;
-    Some(Accepted {
-        span: vs + span.start..vs + span.end,
-        detector,
-    })
+    value_hit(bytes, vs..ve, kind, detector)
 }
 
 /// For a `'` at `q` after a blank: what the word before says, and where it
-/// starts. `IDENTIFIED BY` counts as a secret-bearing name.
+/// starts. `IDENTIFIED BY` counts as a secret-bearing name. Out of line, as
+/// [`dashes_context`]: [`precheck`] calls it at every such quote.
+#[inline(never)]
 fn quoted_name(bytes: &[u8], q: usize) -> Option<(KeyKind, usize)> {
     if !matches!(prev(bytes, q), Some(b' ' | b'\t')) {
         return None;
@@ -1577,6 +1567,21 @@ fn flag_name(bytes: &[u8], start: usize) -> Option<&[u8]> {
 /// `[A-Za-z0-9_]`.
 fn is_ident_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// The part of the value `value` (a range of `bytes`) to replace, as a
+/// hit of `detector`; see [`secret_value_span`].
+fn value_hit(
+    bytes: &[u8],
+    value: Range<usize>,
+    kind: KeyKind,
+    detector: Detector,
+) -> Option<Accepted> {
+    let span = secret_value_span(bytes.get(value.clone())?, kind)?;
+    Some(Accepted {
+        span: value.start + span.start..value.start + span.end,
+        detector,
+    })
 }
 
 /// The value that starts at `i`, after the operator of the key `key`
@@ -1679,7 +1684,7 @@ pub(crate) fn precheck(bytes: &[u8], i: usize) -> bool {
             ipv6_context(bytes, i)
                 || url_credentials_context(bytes, i)
                 || assignment_context(bytes, i)
-                || bytes.get(i + 1..i + 3) == Some(b"AA") && telegram_context(bytes, i)
+                || bytes.get(i + 1..i + 3) == Some(b"AA") && telegram_bot_id(bytes, i)
         }
         b'=' => assignment_context(bytes, i),
         b'+' => {
@@ -1687,7 +1692,7 @@ pub(crate) fn precheck(bytes: &[u8], i: usize) -> bool {
         }
         b'(' => next.is_some_and(|n| n.is_ascii_digit()),
         b'-' => next == Some(b'-') && dashes_context(bytes, i),
-        b'\'' => matches!(prev(bytes, i), Some(b' ' | b'\t')) && quote_context(bytes, i),
+        b'\'' => matches!(prev(bytes, i), Some(b' ' | b'\t')) && quoted_name(bytes, i).is_some(),
         _ => true,
     }
 }
@@ -1701,13 +1706,6 @@ fn dashes_context(bytes: &[u8], i: usize) -> bool {
         && !prev(bytes, i).is_some_and(|c| is_ident_byte(c) || c == b'-')
         && flag_name(bytes, i).is_some_and(|name| validate::key_kind(name).is_some())
         || bytes.get(i..).is_some_and(|r| r.starts_with(b"-----BEGIN"))
-}
-
-/// A `'` after a blank that opens the value of a secret-bearing word (see
-/// [`quoted_after_name`]). Out of line, as [`dashes_context`].
-#[inline(never)]
-fn quote_context(bytes: &[u8], i: usize) -> bool {
-    quoted_name(bytes, i).is_some()
 }
 
 /// Every digit-led built-in but IPv4 (card, SSN, phone) has at least 7
@@ -1786,13 +1784,6 @@ fn url_credentials_context(bytes: &[u8], i: usize) -> bool {
         }
     }
     false
-}
-
-/// A Telegram bot id before the `:` at `i`; out of line, as
-/// [`dashes_context`].
-#[inline(never)]
-fn telegram_context(bytes: &[u8], i: usize) -> bool {
-    telegram_bot_id(bytes, i)
 }
 
 /// 8 to 10 digits right before the `:` at `colon`, not part of a longer

@@ -538,11 +538,7 @@ pub(crate) fn key_kind(ident: &[u8]) -> Option<KeyKind> {
     if tail.ends_with(b"authorization") {
         return Some(KeyKind::Authorization);
     }
-    // The last byte first: most names fail it without a slice compare.
-    if !SECRET_SUFFIXES
-        .iter()
-        .any(|w| tail.last() == w.last() && tail.ends_with(w))
-    {
+    if !SECRET_SUFFIXES.iter().any(|w| tail.ends_with(w)) {
         return None;
     }
     let lower_has = |needle: &[u8]| {
